@@ -1,0 +1,115 @@
+package auction
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Create lists a new auction for in.SellerID and returns its id. A listing
+// that breaks a rule comes back as FieldErrors. The auction starts at the
+// database's now(), so every instance agrees on its end whatever their
+// clocks. short is the configured extra duration (0: none), as for
+// Durations.
+func Create(ctx context.Context, db bun.IDB, in CreateInput, short time.Duration) (int64, error) {
+	if fe := in.Validate(short); fe != nil {
+		return 0, fe
+	}
+	var id int64
+	// The image must be the seller's own upload: ids are guessable, and
+	// listing someone else's photo is not allowed. The INSERT … SELECT makes
+	// that check and the insert one statement.
+	err := db.QueryRowContext(ctx, `INSERT INTO auctions
+		(seller_id, title, description, image_id, start_price, current_price, starts_at, ends_at)
+		SELECT ?, ?, ?, i.id, ?, ?, now(), now() + ? * interval '1 microsecond'
+		FROM images i WHERE i.id = ? AND i.owner_id = ?
+		RETURNING id`,
+		in.SellerID, in.Title, in.Description, in.StartPrice, in.StartPrice, in.Duration.Microseconds(),
+		in.ImageID, in.SellerID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, FieldErrors{FieldImage: "auction.image_invalid"}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create auction: %w", err)
+	}
+	return id, nil
+}
+
+// Cancel withdraws auction id for its seller, which is allowed only while it
+// is open and has no bid. It waits for the auction's row lock, so a bid
+// being committed either lands first (and Cancel is refused) or not at all.
+func Cancel(ctx context.Context, db bun.IDB, id, sellerID int64) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var st lockedAuction
+		err := tx.QueryRowContext(ctx, `SELECT seller_id, title, status, start_price, current_price, bid_count, ends_at,
+			ends_at > now() FROM auctions WHERE id = ? FOR UPDATE`, id).
+			Scan(&st.sellerID, &st.title, &st.status, &st.startPrice, &st.price, &st.count, &st.endsAt, &st.running)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("cancel auction %d: %w", id, err)
+		}
+		if st.sellerID != sellerID {
+			return ErrNotSeller
+		}
+		if st.status != StatusOpen || st.count > 0 || !st.running {
+			return ErrCannotCancel
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'cancelled', settled_at = now() WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("cancel auction %d: %w", id, err)
+		}
+		return notify(ctx, tx, Event{
+			Kind: EventClosed, AuctionID: id, SellerID: st.sellerID, Title: st.title,
+			Status: StatusCancelled, Price: st.price, MinNext: st.startPrice, EndsAt: st.endsAt,
+		})
+	})
+}
+
+// lockedAuction is the auction row as read under its lock.
+type lockedAuction struct {
+	sellerID   int64
+	title      string
+	status     string
+	startPrice int64
+	price      int64
+	leaderID   int64
+	count      int
+	endsAt     time.Time
+	running    bool
+}
+
+// notify queues events on Channel; PostgreSQL delivers them at commit, in
+// order, and drops them on rollback.
+func notify(ctx context.Context, tx bun.IDB, events ...Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	payloads := make([]string, len(events))
+	for i, e := range events {
+		var err error
+		if payloads[i], err = encodeEvent(e); err != nil {
+			return err
+		}
+	}
+	// One round trip for the lot; unnest yields the payloads in array order.
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify(?, p) FROM unnest(?::text[]) AS p`, Channel, pgdialect.Array(payloads))
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}
+
+func encodeEvent(e Event) (string, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", fmt.Errorf("encode event: %w", err)
+	}
+	return string(b), nil
+}

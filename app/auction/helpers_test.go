@@ -1,0 +1,212 @@
+package auction_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gavel/app/auction"
+	"gavel/app/db"
+	"gavel/app/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// fixture is a fresh database with helpers that write rows the way the rest
+// of the site would (users with a signup ledger row, an uploaded image).
+type fixture struct {
+	t   testing.TB
+	db  *bun.DB
+	ctx context.Context
+	n   int
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	return &fixture{t: t, db: dbtest.New(t), ctx: context.Background()}
+}
+
+func (f *fixture) exec(q string, args ...any) {
+	f.t.Helper()
+	if _, err := f.db.ExecContext(f.ctx, q, args...); err != nil {
+		f.t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func (f *fixture) int64(q string, args ...any) int64 {
+	f.t.Helper()
+	var v int64
+	if err := f.db.QueryRowContext(f.ctx, q, args...).Scan(&v); err != nil {
+		f.t.Fatalf("%s: %v", q, err)
+	}
+	return v
+}
+
+// user creates a user whose balance comes from a signup ledger row.
+func (f *fixture) user(nick string, balance int64) int64 {
+	f.t.Helper()
+	id := f.int64(`INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', ?, ?) RETURNING id`, nick, nick)
+	if balance > 0 {
+		f.exec(`INSERT INTO ledger (user_id, kind, amount) VALUES (?, 'signup', ?)`, id, balance)
+	}
+	return id
+}
+
+func (f *fixture) image(owner int64) int64 {
+	f.t.Helper()
+	return f.int64(`INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
+		VALUES (?, '\x00', 'image/jpeg', '\x00', 'image/jpeg', 1, 1) RETURNING id`, owner)
+}
+
+// auction lists an hour-long auction through Create.
+func (f *fixture) auction(seller, start int64) int64 {
+	f.t.Helper()
+	f.n++
+	id, err := auction.Create(f.ctx, f.db, auction.CreateInput{
+		SellerID: seller, Title: fmt.Sprintf("item %d", f.n), StartPrice: start,
+		Duration: time.Hour, ImageID: f.image(seller),
+	}, 0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+// endedAuction inserts an auction that ended an hour ago, with bids placed
+// while it ran (amounts in order, alternating between bidders), as if no
+// sweeper had been running since.
+func (f *fixture) endedAuction(seller, start int64, bidders []int64, amounts ...int64) int64 {
+	f.t.Helper()
+	f.n++
+	id := f.int64(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, starts_at, ends_at)
+		VALUES (?, ?, ?, ?, ?, now() - interval '2 hours', now() - interval '1 hour') RETURNING id`,
+		seller, fmt.Sprintf("ended %d", f.n), f.image(seller), start, start)
+	var leader int64
+	for i, amt := range amounts {
+		leader = bidders[i%len(bidders)]
+		f.exec(`INSERT INTO bids (auction_id, bidder_id, amount, created_at) VALUES (?, ?, ?, now() - interval '90 minutes')`,
+			id, leader, amt)
+	}
+	if len(amounts) > 0 {
+		f.exec(`UPDATE auctions SET current_price = ?, leader_id = ?, bid_count = ? WHERE id = ?`,
+			amounts[len(amounts)-1], leader, len(amounts), id)
+	}
+	return id
+}
+
+// snapshot is everything a refused bid must leave as it was.
+type snapshot struct {
+	price, leader, count, bids, ledger, balances int64
+	status                                       string
+}
+
+func (f *fixture) snap(id int64) snapshot {
+	f.t.Helper()
+	var s snapshot
+	err := f.db.QueryRowContext(f.ctx, `SELECT current_price, COALESCE(leader_id, 0), bid_count, status,
+		(SELECT count(*) FROM bids WHERE auction_id = a.id), (SELECT count(*) FROM ledger),
+		(SELECT sum(balance) FROM users)
+		FROM auctions a WHERE id = ?`, id).Scan(&s.price, &s.leader, &s.count, &s.status, &s.bids, &s.ledger, &s.balances)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+// checkInvariants verifies, in SQL over the whole database, what DESIGN.md
+// promises under any load.
+func (f *fixture) checkInvariants() {
+	f.t.Helper()
+	t := f.t
+	// 1. Accepted bids rise by at least the increment, none after the end,
+	// none by the seller; the auction row agrees with its last bid.
+	rows, err := f.db.QueryContext(f.ctx, `SELECT b.auction_id, b.id, b.amount, b.bidder_id, a.start_price
+		FROM bids b JOIN auctions a ON a.id = b.auction_id ORDER BY b.auction_id, b.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type last struct{ amount, bidder, count int64 }
+	lasts := map[int64]*last{}
+	for rows.Next() {
+		var aid, id, amount, bidder, start int64
+		if err := rows.Scan(&aid, &id, &amount, &bidder, &start); err != nil {
+			t.Fatal(err)
+		}
+		l := lasts[aid]
+		switch {
+		case l == nil && amount < start:
+			t.Errorf("auction %d: first bid %d is below the start price %d", aid, amount, start)
+		case l != nil && amount < l.amount+auction.Increment(l.amount):
+			t.Errorf("auction %d: bid %d of %d follows %d without the increment", aid, id, amount, l.amount)
+		case l != nil && bidder == l.bidder:
+			t.Errorf("auction %d: bid %d outbids its own bidder", aid, id)
+		}
+		if l == nil {
+			l = &last{}
+			lasts[aid] = l
+		}
+		l.amount, l.bidder = amount, bidder
+		l.count++
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for aid, l := range lasts {
+		var price, leader, count int64
+		if err := f.db.QueryRowContext(f.ctx, `SELECT current_price, COALESCE(leader_id, 0), bid_count FROM auctions WHERE id = ?`, aid).
+			Scan(&price, &leader, &count); err != nil {
+			t.Fatal(err)
+		}
+		if price != l.amount || leader != l.bidder || count != l.count {
+			t.Errorf("auction %d: row says price %d leader %d count %d; bids say %d %d %d", aid, price, leader, count, l.amount, l.bidder, l.count)
+		}
+	}
+	for q, what := range map[string]string{
+		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.created_at > a.ends_at`:                                              "bids after the end",
+		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.bidder_id = a.seller_id`:                                             "bids by the seller",
+		`SELECT count(*) FROM auctions a WHERE bid_count <> (SELECT count(*) FROM bids WHERE auction_id = a.id)`:                                         "auctions whose bid_count is wrong",
+		`SELECT count(*) FROM users u WHERE balance < (SELECT COALESCE(sum(current_price), 0) FROM auctions WHERE leader_id = u.id AND status = 'open')`: "users committed beyond their balance",
+		`SELECT count(*) FROM users u WHERE balance <> (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE user_id = u.id)`:                               "users whose balance is not their ledger's sum",
+		`SELECT (SELECT COALESCE(sum(balance), 0) FROM users) - (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE kind IN ('signup', 'deposit'))`:       "won created or destroyed",
+		`SELECT count(*) FROM (SELECT auction_id FROM ledger WHERE auction_id IS NOT NULL GROUP BY auction_id HAVING count(*) <> 2) x`:                   "auctions not paid exactly once",
+		`SELECT count(*) FROM auctions a WHERE status = 'sold' AND NOT EXISTS (SELECT 1 FROM ledger WHERE auction_id = a.id)`:                            "sold auctions without ledger rows",
+	} {
+		if n := f.int64(q); n != 0 {
+			t.Errorf("%s: %d", what, n)
+		}
+	}
+}
+
+// refusal asserts err is the auction refusal want, with its message key.
+func refusal(t testing.TB, err error, want *auction.Error) *auction.Error {
+	t.Helper()
+	var ae *auction.Error
+	if !errors.As(err, &ae) || !errors.Is(err, want) {
+		t.Fatalf("got %v, want refusal %s", err, want.Key())
+	}
+	if ae.Key() != want.Key() {
+		t.Fatalf("key %s, want %s", ae.Key(), want.Key())
+	}
+	return ae
+}
+
+func newBidder(t testing.TB, db *bun.DB, opts auction.BidderOptions) *auction.Bidder {
+	b := auction.NewBidder(db, opts)
+	t.Cleanup(b.Close)
+	return b
+}
+
+// openDB opens another pool on url: a second instance of the site.
+func openDB(t testing.TB, url string) *bun.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}

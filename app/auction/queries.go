@@ -1,0 +1,244 @@
+package auction
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Auction is one listing with the nicks of the people around it.
+type Auction struct {
+	ID           int64     `bun:"id"`
+	SellerID     int64     `bun:"seller_id"`
+	Seller       string    `bun:"seller"` // nick
+	Title        string    `bun:"title"`
+	Description  string    `bun:"description"`
+	ImageID      int64     `bun:"image_id"`
+	StartPrice   int64     `bun:"start_price"`
+	CurrentPrice int64     `bun:"current_price"` // the leading bid, or the start price
+	LeaderID     int64     `bun:"leader_id"`     // 0 before the first bid
+	Leader       string    `bun:"leader"`
+	BidCount     int       `bun:"bid_count"`
+	StartsAt     time.Time `bun:"starts_at"`
+	EndsAt       time.Time `bun:"ends_at"`
+	Status       string    `bun:"status"`
+	WinnerID     int64     `bun:"winner_id"` // set once sold
+	Winner       string    `bun:"winner"`
+	FinalPrice   int64     `bun:"final_price"`
+	SettledAt    time.Time `bun:"settled_at"` // zero while open
+	CreatedAt    time.Time `bun:"created_at"`
+}
+
+// MinNext is the least amount the next bid may be.
+func (a *Auction) MinNext() int64 { return minNext(a.BidCount, a.StartPrice, a.CurrentPrice) }
+
+// Bid is one accepted bid with its bidder's nick.
+type Bid struct {
+	ID        int64     `bun:"id"`
+	AuctionID int64     `bun:"auction_id"`
+	BidderID  int64     `bun:"bidder_id"`
+	Bidder    string    `bun:"bidder"` // nick
+	Amount    int64     `bun:"amount"`
+	Message   string    `bun:"message"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+// PageSize is how many auctions a list page shows.
+const PageSize = 24
+
+// MaxBidsPage bounds RecentBids, and the "my" lists are capped at MaxMine.
+const (
+	MaxBidsPage = 50
+	MaxMine     = 100
+)
+
+// auctionCols selects an Auction from "auctions a" joined to its people.
+// Nullable columns are coalesced so that scanning never meets a NULL.
+const auctionCols = `a.id, a.seller_id, s.nick AS seller, a.title, a.description, a.image_id,
+	a.start_price, a.current_price, COALESCE(a.leader_id, 0) AS leader_id, COALESCE(l.nick, '') AS leader,
+	a.bid_count, a.starts_at, a.ends_at, a.status, COALESCE(a.winner_id, 0) AS winner_id,
+	COALESCE(w.nick, '') AS winner, COALESCE(a.final_price, 0) AS final_price,
+	COALESCE(a.settled_at, 'epoch') AS settled_at, a.created_at`
+
+const auctionFrom = ` FROM auctions a
+	JOIN users s ON s.id = a.seller_id
+	LEFT JOIN users l ON l.id = a.leader_id
+	LEFT JOIN users w ON w.id = a.winner_id `
+
+// Get returns auction id, or ErrNotFound. It reads one row by primary key
+// and three users by theirs: the same cost whatever the number of bids.
+func Get(ctx context.Context, db bun.IDB, id int64) (*Auction, error) {
+	var a Auction
+	err := db.NewRaw(`SELECT `+auctionCols+auctionFrom+`WHERE a.id = ?`, id).Scan(ctx, &a)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get auction %d: %w", id, err)
+	}
+	a.SettledAt = zeroEpoch(a.SettledAt)
+	return &a, nil
+}
+
+func zeroEpoch(t time.Time) time.Time {
+	if t.Unix() == 0 {
+		return time.Time{}
+	}
+	return t
+}
+
+// Page is one page of a list of auctions.
+type Page struct {
+	Items   []Auction
+	Page    int // 1-based
+	HasMore bool
+}
+
+func listPage(ctx context.Context, db bun.IDB, page int, where, order string, args ...any) (Page, error) {
+	page = max(page, 1)
+	var items []Auction
+	q := `SELECT ` + auctionCols + auctionFrom + `WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	args = append(args, PageSize+1, (page-1)*PageSize)
+	if err := db.NewRaw(q, args...).Scan(ctx, &items); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Page{}, fmt.Errorf("list auctions: %w", err)
+	}
+	p := Page{Page: page}
+	if len(items) > PageSize {
+		items, p.HasMore = items[:PageSize], true
+	}
+	for i := range items {
+		items[i].SettledAt = zeroEpoch(items[i].SettledAt)
+	}
+	p.Items = items
+	return p, nil
+}
+
+// likePattern matches s anywhere, with LIKE's wildcards in s taken
+// literally: a search for "100%" must not match everything.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// ListOpen lists the auctions still running, ending soonest first, whose
+// title contains search (any case; empty matches all).
+func ListOpen(ctx context.Context, db bun.IDB, search string, page int) (Page, error) {
+	where := `a.status = 'open' AND a.ends_at > now()`
+	args := []any{}
+	if s := strings.TrimSpace(clean(search)); s != "" {
+		where += ` AND a.title ILIKE ?`
+		args = append(args, likePattern(s))
+	}
+	return listPage(ctx, db, page, where, `a.ends_at, a.id`, args...)
+}
+
+// ListNew lists the running auctions, newest first.
+func ListNew(ctx context.Context, db bun.IDB, page int) (Page, error) {
+	return listPage(ctx, db, page, `a.status = 'open' AND a.ends_at > now()`, `a.created_at DESC, a.id DESC`)
+}
+
+// ListEnded lists sold and unsold auctions, most recently settled first.
+func ListEnded(ctx context.Context, db bun.IDB, page int) (Page, error) {
+	return listPage(ctx, db, page, `a.status IN ('sold', 'unsold')`, `a.settled_at DESC, a.id DESC`)
+}
+
+// RecentBids returns up to limit (at most MaxBidsPage) bids of an auction,
+// newest first, older than bid beforeID (0: the newest). It walks the
+// bids_by_auction index backwards, so its cost does not grow with the
+// number of bids.
+func RecentBids(ctx context.Context, db bun.IDB, auctionID, beforeID int64, limit int) ([]Bid, error) {
+	if limit <= 0 || limit > MaxBidsPage {
+		limit = MaxBidsPage
+	}
+	if beforeID <= 0 {
+		beforeID = math.MaxInt64
+	}
+	var bids []Bid
+	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.created_at
+		FROM bids b JOIN users u ON u.id = b.bidder_id
+		WHERE b.auction_id = ? AND b.id < ? ORDER BY b.id DESC LIMIT ?`, auctionID, beforeID, limit).Scan(ctx, &bids)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("recent bids of %d: %w", auctionID, err)
+	}
+	return bids, nil
+}
+
+func listMine(ctx context.Context, db bun.IDB, what, where, order string, args ...any) ([]Auction, error) {
+	var items []Auction
+	args = append(args, MaxMine)
+	err := db.NewRaw(`SELECT `+auctionCols+auctionFrom+`WHERE `+where+` ORDER BY `+order+` LIMIT ?`, args...).Scan(ctx, &items)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	for i := range items {
+		items[i].SettledAt = zeroEpoch(items[i].SettledAt)
+	}
+	return items, nil
+}
+
+// MyWon lists the auctions userID won (item, FinalPrice, SettledAt), latest
+// first, at most MaxMine.
+func MyWon(ctx context.Context, db bun.IDB, userID int64) ([]Auction, error) {
+	return listMine(ctx, db, "won auctions", `a.winner_id = ?`, `a.settled_at DESC, a.id DESC`, userID)
+}
+
+// MySelling lists userID's listings in every status, newest first, at most
+// MaxMine.
+func MySelling(ctx context.Context, db bun.IDB, userID int64) ([]Auction, error) {
+	return listMine(ctx, db, "selling auctions", `a.seller_id = ?`, `a.id DESC`, userID)
+}
+
+// Standings of a bidder in an auction they bid on.
+const (
+	StandingLeading = "leading" // open, and their bid leads
+	StandingOutbid  = "outbid"  // open, someone bid more
+	StandingWon     = "won"
+	StandingLost    = "lost"
+)
+
+// MyBid is an auction a user bid on, with their highest bid and where that
+// leaves them.
+type MyBid struct {
+	Auction
+	MyMax    int64  `bun:"my_max"`
+	Standing string `bun:"-"`
+}
+
+// MyBids lists the auctions userID bid on, most recently bid first, at most
+// MaxMine.
+func MyBids(ctx context.Context, db bun.IDB, userID int64) ([]MyBid, error) {
+	var items []MyBid
+	err := db.NewRaw(`SELECT `+auctionCols+`, mb.my_max
+		FROM (SELECT auction_id, max(amount) AS my_max, max(id) AS last_id
+		      FROM bids WHERE bidder_id = ? GROUP BY auction_id
+		      ORDER BY last_id DESC LIMIT ?) mb
+		JOIN auctions a ON a.id = mb.auction_id
+		JOIN users s ON s.id = a.seller_id
+		LEFT JOIN users l ON l.id = a.leader_id
+		LEFT JOIN users w ON w.id = a.winner_id
+		ORDER BY mb.last_id DESC`, userID, MaxMine).Scan(ctx, &items)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("my bids: %w", err)
+	}
+	for i := range items {
+		it := &items[i]
+		it.SettledAt = zeroEpoch(it.SettledAt)
+		switch {
+		case it.Status == StatusOpen && it.LeaderID == userID:
+			it.Standing = StandingLeading
+		case it.Status == StatusOpen:
+			it.Standing = StandingOutbid
+		case it.WinnerID == userID:
+			it.Standing = StandingWon
+		default:
+			it.Standing = StandingLost
+		}
+	}
+	return items, nil
+}

@@ -1,0 +1,230 @@
+// Package auction is Gavel's auction engine as plain Go: the rules of
+// selling and bidding, the batched bid writer, settlement, and the queries
+// behind the pages. It speaks to PostgreSQL through bun and knows nothing of
+// HTTP or HTML; refusals carry i18n message keys for the web layer to show.
+package auction
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Money bounds, in won. The schema caps every amount at MaxAmount so that
+// sums of many stay far inside bigint.
+const (
+	MinAmount int64 = 1
+	MaxAmount int64 = 1_000_000_000_000
+)
+
+// Text limits, in characters (the schema's CHECKs count the same way).
+const (
+	MaxTitle       = 100
+	MaxDescription = 2000
+	MaxMessage     = 100
+)
+
+// Auction statuses.
+const (
+	StatusOpen      = "open"
+	StatusSold      = "sold"
+	StatusUnsold    = "unsold"
+	StatusCancelled = "cancelled"
+)
+
+// DefaultDuration is the duration the sell form preselects.
+const DefaultDuration = 24 * time.Hour
+
+// Increment is the smallest raise over a leading bid of price. The table
+// rises with the price like eBay's: each row applies while the price is
+// below its bound.
+func Increment(price int64) int64 {
+	increments := [...]struct{ below, step int64 }{
+		{10_000, 500},
+		{50_000, 1_000},
+		{100_000, 2_000},
+		{500_000, 5_000},
+		{1_000_000, 10_000},
+		{5_000_000, 50_000},
+		{10_000_000, 100_000},
+		{50_000_000, 500_000},
+	}
+	for _, r := range increments {
+		if price < r.below {
+			return r.step
+		}
+	}
+	return 1_000_000
+}
+
+// minNext is the least acceptable next bid: the start price before any bid,
+// else the leading bid plus its increment.
+func minNext(bidCount int, startPrice, currentPrice int64) int64 {
+	if bidCount == 0 {
+		return startPrice
+	}
+	return currentPrice + Increment(currentPrice)
+}
+
+// Durations lists the auction lengths a seller may choose, shortest first.
+// short is the configured extra one (config.ShortAuction; 0 for none), for
+// development and tests.
+func Durations(short time.Duration) []time.Duration {
+	d := []time.Duration{10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 72 * time.Hour, 168 * time.Hour}
+	if short > 0 && short < d[0] {
+		d = append([]time.Duration{short}, d...)
+	}
+	return d
+}
+
+// Error is an action refused by a rule. Its text is for logs; users see the
+// message named by Key, formatted with Args.
+type Error struct {
+	key string
+	// Amount is the money the message shows: the minimum acceptable bid for
+	// ErrTooLow and ErrBelowStart, the available funds for
+	// ErrInsufficientFunds; zero otherwise.
+	Amount int64
+}
+
+// Error describes the refusal for logs.
+func (e *Error) Error() string {
+	if e.Amount != 0 {
+		return fmt.Sprintf("auction: %s (%d)", e.key, e.Amount)
+	}
+	return "auction: " + e.key
+}
+
+// Key is the i18n message key of the refusal.
+func (e *Error) Key() string { return e.key }
+
+// Is makes errors.Is(err, ErrTooLow) true for a refusal of that kind
+// whatever amount it carries.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.key == e.key
+}
+
+// Args returns the message's arguments, with money formatted by money (the
+// request's i18n Printer.Money): p.T(e.Key(), e.Args(p.Money)...).
+func (e *Error) Args(money func(int64) string) []any {
+	if e.key == ErrTooLow.key || e.key == ErrBelowStart.key || e.key == ErrInsufficientFunds.key {
+		return []any{money(e.Amount)}
+	}
+	return nil
+}
+
+func withAmount(kind *Error, amount int64) *Error { return &Error{key: kind.key, Amount: amount} }
+
+// Refusals. Match them with errors.Is; read the amount with errors.As.
+var (
+	ErrNotFound          = &Error{key: "bid.not_found"}
+	ErrOwnAuction        = &Error{key: "bid.own_auction"}
+	ErrEnded             = &Error{key: "bid.ended"}
+	ErrInvalidAmount     = &Error{key: "bid.amount_invalid"}
+	ErrBelowStart        = &Error{key: "bid.below_start"}
+	ErrTooLow            = &Error{key: "bid.too_low"}
+	ErrAlreadyLeading    = &Error{key: "bid.already_leading"}
+	ErrInsufficientFunds = &Error{key: "bid.insufficient_funds"}
+	ErrMessageTooLong    = &Error{key: "bid.message_too_long"}
+	// ErrClosed is returned once the Bidder is shutting down.
+	ErrClosed = &Error{key: "bid.unavailable"}
+
+	// Cancel's refusals; a missing auction is ErrNotFound everywhere.
+	ErrNotSeller    = &Error{key: "auction.not_seller"}
+	ErrCannotCancel = &Error{key: "auction.cannot_cancel"}
+)
+
+// FieldErrors maps a form field to the message key of what is wrong with
+// it, so the sell form can show each next to its field.
+type FieldErrors map[string]string
+
+// Error lists the fields and keys, for logs.
+func (f FieldErrors) Error() string {
+	parts := make([]string, 0, len(f))
+	for k, v := range f {
+		parts = append(parts, k+": "+v)
+	}
+	return "auction: invalid listing (" + strings.Join(parts, ", ") + ")"
+}
+
+// Form field names used as FieldErrors keys.
+const (
+	FieldTitle       = "title"
+	FieldDescription = "description"
+	FieldStartPrice  = "start_price"
+	FieldDuration    = "duration"
+	FieldImage       = "image"
+)
+
+// CreateInput is a new listing as the seller entered it.
+type CreateInput struct {
+	SellerID    int64
+	Title       string
+	Description string
+	StartPrice  int64
+	Duration    time.Duration
+	ImageID     int64
+}
+
+// clean makes user text storable: PostgreSQL text refuses NUL and invalid
+// UTF-8, and one such byte must not turn a form into a server error.
+func clean(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// Validate checks a listing without the database and returns its field
+// errors (nil when none). It trims the title and description in place.
+// short is the configured extra duration, as for Durations.
+func (in *CreateInput) Validate(short time.Duration) FieldErrors {
+	fe := FieldErrors{}
+	in.Title = strings.TrimSpace(clean(in.Title))
+	in.Description = strings.TrimSpace(clean(in.Description))
+	switch n := utf8.RuneCountInString(in.Title); {
+	case n == 0:
+		fe[FieldTitle] = "auction.title_required"
+	case n > MaxTitle:
+		fe[FieldTitle] = "auction.title_too_long"
+	}
+	if utf8.RuneCountInString(in.Description) > MaxDescription {
+		fe[FieldDescription] = "auction.description_too_long"
+	}
+	if in.StartPrice < MinAmount || in.StartPrice > MaxAmount {
+		fe[FieldStartPrice] = "auction.price_invalid"
+	}
+	allowed := false
+	for _, d := range Durations(short) {
+		allowed = allowed || d == in.Duration
+	}
+	if !allowed {
+		fe[FieldDuration] = "auction.duration_invalid"
+	}
+	if in.ImageID <= 0 {
+		fe[FieldImage] = "auction.image_required"
+	}
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
+}
+
+// BidInput is one bid as the bidder entered it.
+type BidInput struct {
+	AuctionID int64
+	BidderID  int64
+	Amount    int64
+	Message   string
+}
+
+// check applies the rules that need no database, and cleans the message.
+func (in *BidInput) check() error {
+	if in.Amount < MinAmount || in.Amount > MaxAmount {
+		return ErrInvalidAmount
+	}
+	in.Message = strings.TrimSpace(clean(in.Message))
+	if utf8.RuneCountInString(in.Message) > MaxMessage {
+		return ErrMessageTooLong
+	}
+	return nil
+}

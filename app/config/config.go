@@ -1,0 +1,252 @@
+// Package config reads Gavel's configuration from the environment. Every
+// setting has a default in code; Load validates them all at start so that a
+// bad value stops the process with one line naming the variable.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments Gavel knows.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Provider is one OAuth or OpenID Connect login provider switched on by
+// configuration.
+type Provider struct {
+	Name   string // goth provider name: github, google, kakao, naver, oidc
+	Key    string
+	Secret string
+	// Issuer is the OpenID Connect issuer URL (provider "oidc" only).
+	Issuer string
+}
+
+// Config is every setting Gavel reads.
+type Config struct {
+	Addr        string // ADDR: listen address
+	DatabaseURL string // DATABASE_URL: empty means a private Postgres under DataDir
+	DataDir     string // DATA_DIR: private Postgres data and other local state
+	BaseURL     string // BASE_URL: public origin, e.g. https://gavel.example
+	Env         string // APP_ENV: development or production
+
+	Providers []Provider // one per configured *_KEY/*_SECRET pair
+	DevLogin  bool       // DEV_LOGIN: the nickname-only "dev" provider
+
+	StartingBalance int64 // STARTING_BALANCE: won credited at first login
+	Deposits        bool  // DEPOSITS: the demo deposit form is on
+	DepositMin      int64 // DEPOSIT_MIN
+	DepositMax      int64 // DEPOSIT_MAX: largest single deposit
+	DepositDailyCap int64 // DEPOSIT_DAILY_CAP: most one user may deposit per day
+
+	// TrustedProxies are the load balancers (IPs or CIDRs) whose X-Real-IP
+	// header names the client (TRUSTED_PROXIES, comma-separated). Empty:
+	// the peer address is the client.
+	TrustedProxies []string
+
+	// ShortAuction adds a duration choice to the sell form, for tests and
+	// demos (SHORT_AUCTION, e.g. 30s). Zero means off; development only.
+	ShortAuction time.Duration
+}
+
+// Secure reports whether cookies must carry the Secure flag.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// IsProduction reports whether APP_ENV is production.
+func (c *Config) IsProduction() bool { return c.Env == Production }
+
+// providerVars lists the providers that take a key pair, with the prefix of
+// their variables (GITHUB_KEY, GITHUB_SECRET, …).
+var providerVars = []struct{ name, prefix string }{
+	{"github", "GITHUB"},
+	{"google", "GOOGLE"},
+	{"kakao", "KAKAO"},
+	{"naver", "NAVER"},
+	{"oidc", "OIDC"},
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests) and validates it.
+func Load(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	c := &Config{
+		Addr:            r.str("ADDR", "127.0.0.1:8080"),
+		DatabaseURL:     r.str("DATABASE_URL", ""),
+		DataDir:         r.str("DATA_DIR", ".data"),
+		BaseURL:         strings.TrimRight(r.str("BASE_URL", ""), "/"),
+		Env:             r.str("APP_ENV", Development),
+		StartingBalance: r.int("STARTING_BALANCE", 1_000_000, 0, 1_000_000_000_000),
+		Deposits:        r.bool("DEPOSITS", true),
+		DepositMin:      r.int("DEPOSIT_MIN", 1_000, 1, 1_000_000_000_000),
+		DepositMax:      r.int("DEPOSIT_MAX", 10_000_000, 1, 1_000_000_000_000),
+		DepositDailyCap: r.int("DEPOSIT_DAILY_CAP", 50_000_000, 1, 1_000_000_000_000),
+		ShortAuction:    r.duration("SHORT_AUCTION", 0),
+		TrustedProxies:  r.list("TRUSTED_PROXIES"),
+	}
+	for _, p := range providerVars {
+		key, secret := r.str(p.prefix+"_KEY", ""), r.str(p.prefix+"_SECRET", "")
+		if key == "" && secret == "" {
+			continue
+		}
+		if key == "" || secret == "" {
+			r.fail(p.prefix+"_KEY", "%s_KEY and %s_SECRET must be set together", p.prefix, p.prefix)
+			continue
+		}
+		prov := Provider{Name: p.name, Key: key, Secret: secret}
+		if p.name == "oidc" {
+			prov.Issuer = strings.TrimRight(r.str("OIDC_ISSUER", ""), "/")
+			if _, err := parseHTTPURL(prov.Issuer); err != nil {
+				r.fail("OIDC_ISSUER", "must be the issuer's http(s) URL when OIDC_KEY is set")
+			}
+		}
+		c.Providers = append(c.Providers, prov)
+	}
+	c.DevLogin = r.bool("DEV_LOGIN", c.Env == Development)
+
+	if r.err != nil {
+		return nil, r.err
+	}
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	switch c.Env {
+	case Development, Production:
+	default:
+		return fmt.Errorf("APP_ENV: %q is neither %q nor %q", c.Env, Development, Production)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("ADDR: %q is not host:port", c.Addr)
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return fmt.Errorf("DATABASE_URL: must be a postgres:// URL")
+		}
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("DATA_DIR: must not be empty")
+	}
+	if c.BaseURL == "" {
+		if c.IsProduction() {
+			return fmt.Errorf("BASE_URL: required when APP_ENV=production")
+		}
+		c.BaseURL = "http://" + c.Addr
+	}
+	u, err := parseHTTPURL(c.BaseURL)
+	if err != nil || u.Path != "" || u.RawQuery != "" {
+		return fmt.Errorf("BASE_URL: %q must be an origin like https://gavel.example", c.BaseURL)
+	}
+	if c.DepositMin > c.DepositMax {
+		return fmt.Errorf("DEPOSIT_MIN: %d is above DEPOSIT_MAX %d", c.DepositMin, c.DepositMax)
+	}
+	if c.DepositMax > c.DepositDailyCap {
+		return fmt.Errorf("DEPOSIT_MAX: %d is above DEPOSIT_DAILY_CAP %d", c.DepositMax, c.DepositDailyCap)
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP address nor a CIDR range", p)
+			}
+		}
+	}
+	if c.ShortAuction < 0 {
+		return fmt.Errorf("SHORT_AUCTION: must not be negative")
+	}
+	if c.IsProduction() {
+		if c.DevLogin {
+			return fmt.Errorf("DEV_LOGIN: the dev login cannot be on when APP_ENV=production")
+		}
+		if c.ShortAuction != 0 {
+			return fmt.Errorf("SHORT_AUCTION: only for development")
+		}
+		if len(c.Providers) == 0 {
+			return fmt.Errorf("APP_ENV: production needs at least one login provider (GITHUB_KEY, GOOGLE_KEY, KAKAO_KEY, NAVER_KEY or OIDC_KEY)")
+		}
+	}
+	return nil
+}
+
+func parseHTTPURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("not an http(s) URL")
+	}
+	return u, nil
+}
+
+// reader collects the first parse error so Load reports one clear line.
+type reader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) int(name string, def, lo, hi int64) int64 {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 10, 64)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, "%q must be a whole number from %d to %d", v, lo, hi)
+		return def
+	}
+	return n
+}
+
+func (r *reader) bool(name string, def bool) bool {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "%q must be true or false", v)
+		return def
+	}
+	return b
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, part := range strings.Split(r.str(name, ""), ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, "%q must be a duration like 30s or 5m", v)
+		return def
+	}
+	return d
+}

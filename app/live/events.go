@@ -1,0 +1,202 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"gavel/app/auction"
+	"gavel/app/i18n"
+	"gavel/views"
+	"gavel/views/parts"
+)
+
+// note is what the listener hands the dispatcher: a notification's
+// payload, or (resync) the news that a new connection is listening.
+type note struct {
+	payload string
+	resync  bool
+}
+
+// maxBatch bounds the notifications handled as one batch.
+const maxBatch = 1024
+
+// dispatch applies notifications in order. It takes every one already
+// waiting as one batch, so that the bids of one transaction (the bid
+// writer commits up to a hundred at once) reach each socket as one
+// message, not as a burst that would overflow its queue.
+func (h *Hub) dispatch(ctx context.Context) {
+	batch := make([]auction.Event, 0, 64)
+	for {
+		var n note
+		select {
+		case <-ctx.Done():
+			return
+		case n = <-h.notes:
+		}
+		batch = batch[:0]
+		for {
+			if n.resync {
+				h.handleEvents(batch)
+				batch = batch[:0]
+				h.resyncUntilDone(ctx)
+			} else if ev, ok := h.parse(n.payload); ok {
+				batch = append(batch, ev)
+			}
+			if len(batch) >= maxBatch {
+				break
+			}
+			select {
+			case n = <-h.notes:
+				continue
+			default:
+			}
+			break
+		}
+		h.handleEvents(batch)
+	}
+}
+
+// resyncUntilDone reloads every watched auction, retrying while the
+// database refuses: notifications wait meanwhile, in order.
+func (h *Hub) resyncUntilDone(ctx context.Context) {
+	wait := h.opt.Backoff
+	for {
+		err := h.resync(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		h.log.Error("live: resync", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, backoffMax)
+	}
+}
+
+func (h *Hub) parse(payload string) (auction.Event, bool) {
+	var ev auction.Event
+	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+		h.log.Error("live: bad notification", "err", err, "payload", payload)
+		return ev, false
+	}
+	return ev, true
+}
+
+// handleEvents applies events in order, each run of bids on one auction
+// as one change. Everything is queued under h.mu, so a subscriber that
+// joins concurrently gets either the state before (and then these
+// messages) or the state after (and not these messages).
+func (h *Hub) handleEvents(evs []auction.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	now := h.opt.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := 0; i < len(evs); {
+		ev := &evs[i]
+		switch ev.Kind {
+		case auction.EventBid:
+			j := i + 1
+			for j < len(evs) && evs[j].Kind == auction.EventBid && evs[j].AuctionID == ev.AuctionID {
+				j++
+			}
+			h.handleBids(evs[i:j], now)
+			i = j
+		case auction.EventClosed:
+			h.handleClosed(ev, now)
+			i++
+		default:
+			h.log.Warn("live: unknown event kind", "kind", ev.Kind)
+			i++
+		}
+	}
+}
+
+// handleBids applies a run of bids on one auction. h.mu is held.
+func (h *Hub) handleBids(run []auction.Event, now time.Time) {
+	last := &run[len(run)-1]
+	if r := h.rooms[last.AuctionID]; r != nil {
+		ends := r.st.EndsAt
+		var rows []parts.Bid
+		for k := range run {
+			if applyBid(r, &run[k]) {
+				ev := &run[k]
+				rows = append(rows, parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At, New: true})
+			}
+		}
+		if len(rows) > 0 && r.loaded {
+			slices.Reverse(rows) // newest first
+			st := r.st
+			msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.BidMessage(p, st, rows)) }}
+			for s, synced := range r.ws {
+				if synced {
+					h.send(s, msg.get(s.lang))
+				}
+			}
+			if !ends.Equal(r.st.EndsAt) {
+				// An extended end shows at once, not at the next tick.
+				h.sendCountdowns(r, now, false)
+			}
+		}
+	}
+	// Everyone this run outbid, except whoever leads after it.
+	var told []int64
+	for k := range run {
+		ev := &run[k]
+		u := ev.PrevLeader
+		if u == 0 || u == last.LeaderID || slices.Contains(told, u) {
+			continue
+		}
+		told = append(told, u)
+		h.notify(u, ev, func(p *i18n.Printer) string { return p.T("live.notice.outbid", p.Money(last.Price)) })
+	}
+}
+
+// handleClosed applies an auction's closing and tells seller and winner.
+// h.mu is held.
+func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
+	if r := h.rooms[ev.AuctionID]; r != nil && applyClosed(r, ev) && r.loaded {
+		h.sendCountdowns(r, now, false)
+		st := r.st
+		msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.SyncMessageNoRows(p, st)) }}
+		for s, synced := range r.ws {
+			if synced {
+				h.send(s, msg.get(s.lang))
+			}
+		}
+	}
+	h.notify(ev.SellerID, ev, func(p *i18n.Printer) string {
+		switch ev.Status {
+		case parts.StatusSold:
+			return p.T("live.notice.sold", ev.Leader, p.Money(ev.Price))
+		case parts.StatusUnsold:
+			return p.T("live.notice.unsold")
+		}
+		return p.T("live.notice.cancel")
+	})
+	if ev.Status == parts.StatusSold && ev.LeaderID != 0 {
+		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.won", p.Money(ev.Price)) })
+	}
+}
+
+// notify queues a personal notice about ev's auction to user's streams.
+// h.mu is held.
+func (h *Hub) notify(user int64, ev *auction.Event, text func(p *i18n.Printer) string) {
+	subs := h.users[user]
+	if len(subs) == 0 {
+		return
+	}
+	href := views.AuctionURL(ev.AuctionID)
+	title := ev.Title
+	msg := &perLang{render: func(p *i18n.Printer) []byte {
+		return h.sse(views.NoticeEvent, parts.Notice(title, href, text(p)))
+	}}
+	for s := range subs {
+		h.send(s, msg.get(s.lang))
+	}
+}

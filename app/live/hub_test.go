@@ -1,0 +1,130 @@
+package live_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"gavel/app/db/dbtest"
+	"gavel/app/i18n"
+	"gavel/app/live"
+	"gavel/views"
+	"gavel/views/parts"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func doc(t *testing.T, html string) *goquery.Selection {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader("<template>" + html + "</template>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Find("template")
+}
+
+func TestCountdownShowsTimeLeftAndEndWithoutAnnouncingEachSecond(t *testing.T) {
+	end := time.Date(2026, 3, 1, 12, 0, 0, 0, i18n.Zone)
+	st := parts.State{ID: 7, Status: parts.StatusOpen, Price: 10_000, EndsAt: end}
+	var buf bytes.Buffer
+	parts.Countdown(i18n.For(i18n.English), st, end.Add(-90*time.Minute-500*time.Millisecond)).Render(context.Background(), &buf)
+	cd := doc(t, buf.String()).Find("#" + views.CountdownID(7))
+	if cd.Find(".countdown__left").Text() != "01:30:01 left" || cd.Find("time").Text() != "Mar 1, 2026 12:00 KST" {
+		t.Errorf("open countdown: %q", cd.Text())
+	}
+	if r, _ := cd.Attr("role"); r != "timer" {
+		t.Errorf("role %q", r)
+	}
+	if l, _ := cd.Attr("aria-live"); l != "off" {
+		t.Errorf("aria-live %q", l)
+	}
+	buf.Reset()
+	parts.Countdown(i18n.For(i18n.Korean), st, end.Add(-time.Minute)).Render(context.Background(), &buf)
+	if !doc(t, buf.String()).Children().HasClass("countdown--ending") {
+		t.Error("a minute left is not countdown--ending")
+	}
+	buf.Reset()
+	parts.Countdown(i18n.For(i18n.Korean), st, end).Render(context.Background(), &buf)
+	if c := doc(t, buf.String()).Children(); !c.HasClass("countdown--ended") || c.Text() != "마감됨" {
+		t.Errorf("ended: %q", c.Text())
+	}
+}
+
+func TestBidHistoryIsAPoliteLiveRegionOnTheAuctionSocket(t *testing.T) {
+	var buf bytes.Buffer
+	parts.BidHistory(i18n.For(i18n.English), 3, []parts.Bid{{ID: 9, Bidder: "alice", Amount: 12_000, At: time.Now()}}).
+		Render(context.Background(), &buf)
+	d := doc(t, buf.String())
+	sec := d.Find("section.bid-history")
+	if ext, _ := sec.Attr("hx-ext"); ext != "ws" {
+		t.Errorf("hx-ext %q", ext)
+	}
+	if u, _ := sec.Attr("ws-connect"); u != views.AuctionWSURL(3) {
+		t.Errorf("ws-connect %q", u)
+	}
+	if l, _ := sec.Find("[aria-live]").Attr("aria-live"); l != "polite" {
+		t.Errorf("aria-live %q", l)
+	}
+	if d.Find("table.bids tbody#"+views.BidRowsID+" tr#"+views.BidRowID(9)+".bid-row").Length() != 1 {
+		t.Error("no row")
+	}
+	if _, ok := d.Find("tbody").Attr("hx-swap-oob"); ok {
+		t.Error("in a page the rows are not out-of-band")
+	}
+}
+
+func TestHubDropsASubscriberThatDoesNotReadAndKeepsTheOthers(t *testing.T) {
+	u := dbtest.URL(t)
+	bdb := dbtest.New(t)
+	h := live.New(live.Options{DB: bdb, DatabaseURL: u, Queue: 2, Tick: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	defer func() { cancel(); h.Close(); <-done }()
+
+	var seller, img, id int64
+	bdb.QueryRow(`INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', 's', 'seller') RETURNING id`).Scan(&seller)
+	bdb.QueryRow(`INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
+		VALUES (?, '\x00', 'image/png', '\x00', 'image/png', 1, 1) RETURNING id`, seller).Scan(&img)
+	if err := bdb.QueryRow(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, ends_at)
+		VALUES (?, 'Lamp', ?, 1000, 1000, now() + interval '1 hour') RETURNING id`, seller, img).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	slow, err := h.WatchCountdowns(ctx, i18n.Korean, []int64{id, 424242}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := h.WatchCountdowns(ctx, i18n.English, []int64{id}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	if _, err := h.WatchBids(ctx, i18n.Korean, 424242); err != live.ErrNotFound {
+		t.Errorf("socket on an unknown auction: %v", err)
+	}
+	for got := 0; got < 10; {
+		select {
+		case m := <-fast.Messages():
+			if !bytes.HasPrefix(m, []byte("event: "+views.CountdownEvent(id)+"\ndata: <span")) {
+				t.Fatalf("frame %q", m)
+			}
+			got++
+		case <-fast.Gone():
+			t.Fatal("the reading subscriber was dropped")
+		case <-time.After(3 * time.Second):
+			t.Fatal("no countdown")
+		}
+	}
+	select {
+	case <-slow.Gone():
+		if slow.Err() != live.ErrSlow {
+			t.Errorf("slow subscriber ended with %v", slow.Err())
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("the subscriber that never reads was kept")
+	}
+}

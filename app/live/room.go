@@ -1,0 +1,203 @@
+package live
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"gavel/app/auction"
+	"gavel/views/parts"
+)
+
+// room is the cached state of one watched auction and its subscribers. The
+// bool of sse and ws says whether the subscriber has had its first
+// messages; broadcasts go only to those that have, so that nothing reaches
+// a page before the state it applies to.
+type room struct {
+	id     int64
+	st     parts.State
+	seller int64
+	title  string
+
+	loaded, loading         bool // st came from the database
+	rowsLoaded, rowsLoading bool
+	rows                    []parts.Bid // newest first, at most MaxRows
+
+	sentPhase parts.Phase // the last phase the SSE subscribers were sent
+	version   uint64      // bumped by every change of st
+
+	sse map[*Sub]bool
+	ws  map[*Sub]bool
+}
+
+func newRoom(id int64) *room {
+	return &room{id: id, st: parts.State{ID: id}, sse: map[*Sub]bool{}, ws: map[*Sub]bool{}}
+}
+
+func (r *room) empty() bool { return len(r.sse) == 0 && len(r.ws) == 0 }
+
+// rank orders states of one auction in time: every bid adds one to the
+// count and closing comes last.
+func rank(st parts.State) int {
+	n := st.BidCount * 2
+	if st.Status != parts.StatusOpen && st.Status != "" {
+		n++
+	}
+	return n
+}
+
+// loaded is what the database says of an auction.
+type loaded struct {
+	st       parts.State
+	seller   int64
+	title    string
+	rows     []parts.Bid
+	withRows bool
+}
+
+// applyLoad merges l into r: the newer state wins (events may have
+// arrived while the query ran), and rows are the union of both.
+func (h *Hub) applyLoad(r *room, l loaded, now time.Time) {
+	if !r.loaded || rank(l.st) >= rank(r.st) {
+		r.st = l.st
+	}
+	r.seller, r.title = l.seller, l.title
+	if !r.loaded {
+		r.sentPhase = r.st.PhaseAt(now)
+	}
+	r.loaded, r.loading = true, false
+	r.version++
+	if l.withRows {
+		r.rows = mergeRows(r.rows, l.rows)
+		r.rowsLoaded, r.rowsLoading = true, false
+	}
+}
+
+func mergeRows(a, b []parts.Bid) []parts.Bid {
+	all := make([]parts.Bid, 0, len(a)+len(b))
+	for _, x := range a {
+		x.New = false
+		all = append(all, x)
+	}
+	all = append(all, b...)
+	slices.SortFunc(all, func(x, y parts.Bid) int { return cmp.Compare(y.ID, x.ID) })
+	all = slices.CompactFunc(all, func(x, y parts.Bid) bool { return x.ID == y.ID })
+	if len(all) > MaxRows {
+		all = all[:MaxRows]
+	}
+	return all
+}
+
+// stateOf is the state an event leaves its auction in.
+func stateOf(ev *auction.Event) parts.State {
+	return parts.State{ID: ev.AuctionID, Status: ev.Status, Price: ev.Price, MinNext: ev.MinNext,
+		BidCount: ev.BidCount, EndsAt: ev.EndsAt, Leader: ev.Leader}
+}
+
+// applyBid applies a bid event to r; it reports false for one r already
+// reflects (a notification delivered after a reload that saw it).
+func applyBid(r *room, ev *auction.Event) bool {
+	st := stateOf(ev)
+	if st.Status == "" {
+		st.Status = parts.StatusOpen
+	}
+	if (r.loaded || r.st.Status != "") && rank(st) <= rank(r.st) {
+		return false
+	}
+	r.st = st
+	r.seller, r.title = ev.SellerID, ev.Title
+	r.version++
+	b := parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At}
+	r.rows = mergeRows(r.rows, []parts.Bid{b})
+	return true
+}
+
+// applyClosed applies a closed event to r, once.
+func applyClosed(r *room, ev *auction.Event) bool {
+	if r.st.Status != parts.StatusOpen && r.st.Status != "" {
+		return false
+	}
+	st := stateOf(ev)
+	if st.MinNext == 0 {
+		st.MinNext = r.st.MinNext
+	}
+	r.st = st
+	r.version++
+	return true
+}
+
+// load reads the state, and for rooms waiting for them the latest rows, of
+// rooms rs: two queries whatever their number.
+func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
+	ids := make([]int64, 0, len(rs))
+	var rowIDs []int64
+	for _, r := range rs {
+		ids = append(ids, r.id)
+		if r.rowsLoading || r.rowsLoaded {
+			rowIDs = append(rowIDs, r.id)
+		}
+	}
+	var states []struct {
+		ID         int64     `bun:"id"`
+		SellerID   int64     `bun:"seller_id"`
+		Title      string    `bun:"title"`
+		Status     string    `bun:"status"`
+		StartPrice int64     `bun:"start_price"`
+		Price      int64     `bun:"current_price"`
+		BidCount   int       `bun:"bid_count"`
+		EndsAt     time.Time `bun:"ends_at"`
+		Leader     string    `bun:"leader"`
+	}
+	err := h.opt.DB.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
+		a.bid_count, a.ends_at, COALESCE(l.nick, '') AS leader
+		FROM auctions a LEFT JOIN users l ON l.id = a.leader_id
+		WHERE a.id = ANY(?::bigint[])`, pgdialect.Array(ids)).Scan(ctx, &states)
+	if err != nil {
+		return nil, fmt.Errorf("live: load auctions: %w", err)
+	}
+	out := make(map[int64]loaded, len(states))
+	for _, s := range states {
+		a := auction.Auction{BidCount: s.BidCount, StartPrice: s.StartPrice, CurrentPrice: s.Price}
+		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: parts.State{
+			ID: s.ID, Status: s.Status, Price: s.Price, MinNext: a.MinNext(), BidCount: s.BidCount,
+			EndsAt: s.EndsAt, Leader: s.Leader,
+		}}
+	}
+	if len(rowIDs) == 0 {
+		return out, nil
+	}
+	var bids []struct {
+		AuctionID int64     `bun:"auction_id"`
+		ID        int64     `bun:"id"`
+		Bidder    string    `bun:"bidder"`
+		Amount    int64     `bun:"amount"`
+		Message   string    `bun:"message"`
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	// The latest rows of each auction, each walking bids_by_auction
+	// backwards.
+	err = h.opt.DB.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.created_at
+		FROM unnest(?::bigint[]) AS w(id)
+		CROSS JOIN LATERAL (SELECT * FROM bids WHERE auction_id = w.id ORDER BY id DESC LIMIT ?) b
+		JOIN users u ON u.id = b.bidder_id
+		ORDER BY b.auction_id, b.id DESC`, pgdialect.Array(rowIDs), MaxRows).Scan(ctx, &bids)
+	if err != nil {
+		return nil, fmt.Errorf("live: load bids: %w", err)
+	}
+	for _, id := range rowIDs {
+		if l, ok := out[id]; ok {
+			l.withRows = true
+			out[id] = l
+		}
+	}
+	for _, b := range bids {
+		l := out[b.AuctionID]
+		l.rows = append(l.rows, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt})
+		out[b.AuctionID] = l
+	}
+	return out, nil
+}

@@ -1,0 +1,111 @@
+// Package server assembles one running Gavel instance from its
+// configuration and database: the services, their background loops and the
+// web app. main and the end-to-end tests start instances the same way.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gavel/app/auction"
+	"gavel/app/auth"
+	"gavel/app/config"
+	"gavel/app/live"
+	"gavel/app/web"
+)
+
+// sessionSweepEvery is how often expired sessions are deleted (reads also
+// delete the expired session they hit).
+const sessionSweepEvery = time.Hour
+
+// Server is one Gavel instance.
+type Server struct {
+	web      *web.Server
+	live     *live.Hub
+	log      *slog.Logger
+	sessions *auth.SessionStorage
+	bidder   *auction.Bidder
+	sweeper  *auction.Sweeper
+
+	ctx     context.Context // ends when the loops must stop
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	stopped bool
+	loops   sync.WaitGroup
+}
+
+// New builds an instance on an open, migrated database. It fails when a
+// login provider cannot be set up (an OpenID Connect issuer that does not
+// answer its discovery document) or the dev login is on in production.
+//
+// cfg.DatabaseURL must name that database: the live layer opens its own
+// LISTEN connection to it.
+func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger) (*Server, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("server: DatabaseURL is needed for the live layer's LISTEN connection")
+	}
+	authSvc, err := auth.NewService(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		log:      log,
+		sessions: auth.NewSessionStorage(bdb),
+		bidder:   auction.NewBidder(bdb, auction.BidderOptions{Logger: log}),
+		sweeper:  auction.NewSweeper(bdb, log),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.live = live.New(live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log})
+	s.web = web.New(web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, Bidder: s.bidder, Sweeper: s.sweeper,
+		Live: s.live})
+	return s, nil
+}
+
+// Serve starts the background loops and serves HTTP on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if !s.stopped {
+		s.loop(func(ctx context.Context) { s.sessions.SweepExpired(ctx, sessionSweepEvery, s.log) })
+		s.loop(func(ctx context.Context) {
+			if err := s.sweeper.Run(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("settlement sweeper stopped", "err", err)
+			}
+		})
+		s.loop(s.live.Run)
+	}
+	s.mu.Unlock()
+	return s.web.Serve(ln)
+}
+
+// loop runs fn in the background until Shutdown.
+func (s *Server) loop(fn func(ctx context.Context)) {
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		fn(s.ctx)
+	}()
+}
+
+// Shutdown stops accepting, ends the streams, waits for requests in flight
+// (until ctx ends) and stops the background loops. The caller closes the
+// database afterwards.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.web.Shutdown(ctx)
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	s.cancel()
+	// Streams have ended with the web server; the hub's loops stop before
+	// the caller closes the database.
+	s.live.Close()
+	s.loops.Wait()
+	// No request is left to queue a bid: let the writers finish theirs.
+	s.bidder.Close()
+	return err
+}

@@ -1,0 +1,105 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"gavel/app/auction"
+	"gavel/app/db"
+	"gavel/app/db/dbtest"
+	"gavel/app/server/servertest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// TestAuctionsThatEndWhileTheAppIsDownAreSettledOnceAfterRestart stops the
+// app, lets auctions end, starts it again (twice, as two instances) and
+// checks that every one is settled exactly once.
+func TestAuctionsThatEndWhileTheAppIsDownAreSettledOnceAfterRestart(t *testing.T) {
+	url := dbtest.URL(t)
+	ctx := context.Background()
+	first := servertest.Start(t, url, nil)
+	bdb := first.DB
+	if resp, err := http.Get(first.URL + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first instance not ready: %v", err)
+	}
+
+	// Two users with money, a seller, and auctions ending in 2 s: some
+	// with bids (to be sold), some without (unsold).
+	var seller, bidder int64
+	for _, nick := range []string{"seller", "bidder"} {
+		var id int64
+		if err := bdb.QueryRowContext(ctx, `INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', ?, ?) RETURNING id`, nick, nick).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bdb.ExecContext(ctx, `INSERT INTO ledger (user_id, kind, amount) VALUES (?, 'deposit', 1000000)`, id); err != nil {
+			t.Fatal(err)
+		}
+		if nick == "seller" {
+			seller = id
+		} else {
+			bidder = id
+		}
+	}
+	var imageID int64
+	if err := bdb.QueryRowContext(ctx, `INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
+		VALUES (?, '\xff', 'image/jpeg', '\xff', 'image/jpeg', 1, 1) RETURNING id`, seller).Scan(&imageID); err != nil {
+		t.Fatal(err)
+	}
+	bidderSvc := auction.NewBidder(bdb, auction.BidderOptions{})
+	defer bidderSvc.Close()
+	const sold, unsold = 4, 3
+	for i := range sold + unsold {
+		var id int64
+		if err := bdb.QueryRowContext(ctx, `INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, ends_at)
+			VALUES (?, 'item', ?, 1000, 1000, now() + interval '2 seconds') RETURNING id`, seller, imageID).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if i < sold {
+			if _, err := bidderSvc.PlaceBid(ctx, auction.BidInput{AuctionID: id, BidderID: bidder, Amount: 1000}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bidderSvc.Close()
+
+	first.Stop()
+	time.Sleep(2500 * time.Millisecond) // every auction ends while no instance runs
+
+	check, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var open int
+	check.QueryRowContext(ctx, `SELECT count(*) FROM auctions WHERE status = 'open'`).Scan(&open)
+	if open != sold+unsold {
+		t.Fatalf("%d auctions settled while no instance ran", sold+unsold-open)
+	}
+
+	// Two instances start at once after the downtime.
+	servertest.Start(t, url, nil)
+	servertest.Start(t, url, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for open > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		check.QueryRowContext(ctx, `SELECT count(*) FROM auctions WHERE status = 'open'`).Scan(&open)
+	}
+	if open != 0 {
+		t.Fatalf("%d auctions still open after the restart", open)
+	}
+	var gotSold, gotUnsold, ledgerRows int
+	var sellerBalance, bidderBalance int64
+	check.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE status = 'sold'), count(*) FILTER (WHERE status = 'unsold') FROM auctions`).Scan(&gotSold, &gotUnsold)
+	check.QueryRowContext(ctx, `SELECT count(*) FROM ledger WHERE auction_id IS NOT NULL`).Scan(&ledgerRows)
+	check.QueryRowContext(ctx, `SELECT balance FROM users WHERE id = ?`, seller).Scan(&sellerBalance)
+	check.QueryRowContext(ctx, `SELECT balance FROM users WHERE id = ?`, bidder).Scan(&bidderBalance)
+	if gotSold != sold || gotUnsold != unsold || ledgerRows != 2*sold {
+		t.Errorf("sold %d, unsold %d, settlement ledger rows %d; want %d, %d, %d", gotSold, gotUnsold, ledgerRows, sold, unsold, 2*sold)
+	}
+	if sellerBalance != 1_000_000+sold*1000 || bidderBalance != 1_000_000-sold*1000 {
+		t.Errorf("balances: seller %d, bidder %d: money moved other than once per sale", sellerBalance, bidderBalance)
+	}
+}

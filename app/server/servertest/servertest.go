@@ -1,0 +1,75 @@
+// Package servertest starts real Gavel instances for tests, assembled by
+// server.New exactly as main does, on a loopback port.
+package servertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gavel/app/config"
+	"gavel/app/db"
+	"gavel/app/server"
+)
+
+// Instance is one running Gavel.
+type Instance struct {
+	URL  string  // http://127.0.0.1:PORT
+	DB   *bun.DB // its connection pool
+	Stop func()  // shuts it down (also done when the test ends); safe to call twice
+}
+
+// Start runs an instance on the database at dbURL, configured by env as if
+// from the environment (BASE_URL and DATABASE_URL are set for it). With
+// go test -v, its warnings are logged.
+func Start(t testing.TB, dbURL string, env map[string]string) *Instance {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg, err := config.Load(func(k string) string {
+		switch k {
+		case "BASE_URL":
+			return base
+		case "DATABASE_URL":
+			return dbURL
+		}
+		return env[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := db.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	srv, err := server.New(cfg, bdb, log)
+	if err != nil {
+		bdb.Close()
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	stop := sync.OnceFunc(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shut down the instance: %v", err)
+		}
+		bdb.Close()
+	})
+	t.Cleanup(stop)
+	return &Instance{URL: base, DB: bdb, Stop: stop}
+}

@@ -1,0 +1,429 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/uptrace/bun"
+
+	"gavel/app/auction"
+	"gavel/app/media"
+	"gavel/views"
+	"gavel/views/pages"
+	"gavel/views/parts"
+)
+
+// stateOf is what the live fragments show of an auction.
+func stateOf(a *auction.Auction) parts.State {
+	st := parts.State{
+		ID: a.ID, Status: a.Status, Price: a.CurrentPrice, MinNext: a.MinNext(),
+		BidCount: a.BidCount, EndsAt: a.EndsAt, Leader: a.Leader,
+	}
+	if a.Status == auction.StatusSold {
+		st.Price, st.Leader = a.FinalPrice, a.Winner
+	}
+	return st
+}
+
+// home lists auctions: the open ones ending soonest (with a title search),
+// the newly listed, or the ended ones.
+func (s *Server) home(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	l := pages.List{View: c.Query("view"), Query: strings.TrimSpace(c.Query("q")), Page: max(c.QueryInt("page", 1), 1), Now: time.Now()}
+	var pg auction.Page
+	var err error
+	switch l.View {
+	case "new":
+		pg, err = auction.ListNew(ctx, s.DB, l.Page)
+	case "ended":
+		pg, err = auction.ListEnded(ctx, s.DB, l.Page)
+	default:
+		l.View = ""
+		pg, err = auction.ListOpen(ctx, s.DB, l.Query, l.Page)
+	}
+	if err != nil {
+		return err
+	}
+	v := s.view(c, "")
+	l.HasMore = pg.HasMore
+	for i := range pg.Items {
+		a := &pg.Items[i]
+		l.Cards = append(l.Cards, pages.Card{ID: a.ID, Title: a.Title, Image: views.ImageURL(a.ImageID, true), Seller: a.Seller, State: stateOf(a)})
+		if a.Status == auction.StatusOpen {
+			v.Watch = append(v.Watch, a.ID)
+		}
+	}
+	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
+}
+
+// sellForm is the empty sell form.
+func (s *Server) sellForm(c *fiber.Ctx) error {
+	return s.renderSell(c, fiber.StatusOK, pages.SellForm{Duration: auction.DefaultDuration.String()})
+}
+
+func (s *Server) renderSell(c *fiber.Ctx, status int, f pages.SellForm) error {
+	p := printer(c)
+	for _, d := range auction.Durations(s.shortAuction()) {
+		f.Durations = append(f.Durations, pages.Option{Value: d.String(), Label: p.Duration(d)})
+	}
+	v := s.view(c, p.T("sell.title"))
+	return page(c, status, pages.Sell(v, f), pages.SellFormBody(v, f))
+}
+
+// shortAuction is the configured extra duration, offered in development only.
+func (s *Server) shortAuction() time.Duration {
+	if s.Config.IsProduction() {
+		return 0
+	}
+	return s.Config.ShortAuction
+}
+
+// auctionCreate lists an item: the fields are checked first, then the photo
+// is processed, and the photo and the auction are stored in one
+// transaction, so a refused listing leaves no orphan image.
+func (s *Server) auctionCreate(c *fiber.Ctx) error {
+	u := currentUser(c)
+	p := printer(c)
+	f := pages.SellForm{
+		Title:       strings.Clone(c.FormValue("title")),
+		Description: strings.Clone(c.FormValue("description")),
+		StartPrice:  strings.TrimSpace(strings.Clone(c.FormValue("start_price"))),
+		Duration:    strings.Clone(c.FormValue("duration")),
+		Errors:      map[string]string{},
+	}
+	in := auction.CreateInput{SellerID: u.ID, Title: f.Title, Description: f.Description, ImageID: -1}
+	price, perr := strconv.ParseInt(strings.ReplaceAll(f.StartPrice, ",", ""), 10, 64)
+	in.StartPrice = price
+	in.Duration, _ = time.ParseDuration(f.Duration)
+	for field, key := range in.Validate(s.shortAuction()) {
+		if field != auction.FieldImage {
+			f.Errors[field] = p.T(key)
+		}
+	}
+	if perr != nil && f.StartPrice != "" {
+		f.Errors[auction.FieldStartPrice] = p.T("sell.price_not_a_number")
+	}
+
+	var img *media.Image
+	fh, err := c.FormFile("image")
+	switch {
+	case err != nil:
+		f.Errors[auction.FieldImage] = p.T("auction.image_required")
+	case len(f.Errors) == 0:
+		select {
+		case s.photos <- struct{}{}:
+		case <-time.After(10 * time.Second):
+			return refuse(fiber.StatusServiceUnavailable, "sell.busy")
+		}
+		file, err := fh.Open()
+		if err != nil {
+			<-s.photos
+			return err
+		}
+		img, err = media.Process(file)
+		file.Close()
+		<-s.photos
+		if err != nil {
+			key := media.Key(err)
+			if key == "" {
+				return err
+			}
+			f.Errors[auction.FieldImage] = p.T(key)
+		}
+	}
+	if len(f.Errors) > 0 {
+		return s.renderSell(c, fiber.StatusUnprocessableEntity, f)
+	}
+
+	var id int64
+	err = s.DB.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		imageID, err := media.Save(ctx, tx, u.ID, img)
+		if err != nil {
+			return err
+		}
+		in.ImageID = imageID
+		id, err = auction.Create(ctx, tx, in, s.shortAuction())
+		return err
+	})
+	var fe auction.FieldErrors
+	if errors.As(err, &fe) {
+		for field, key := range fe {
+			f.Errors[field] = p.T(key)
+		}
+		return s.renderSell(c, fiber.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	s.Sweeper.Wake()
+	return redirect(c, views.AuctionURL(id)+"?created=1")
+}
+
+// redirect sends the browser to path: a 303 for a plain form post, an
+// HX-Redirect for htmx.
+func redirect(c *fiber.Ctx, path string) error {
+	if c.Get("HX-Request") == "true" {
+		c.Set("HX-Redirect", path)
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+// auctionID parses the :id parameter; anything but a positive number is a
+// page that does not exist.
+func auctionID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+// room loads the auction as this viewer sees it, without its bid rows:
+// an htmx bid answer (the form alone) needs no more.
+func (s *Server) room(c *fiber.Ctx, id int64) (pages.Room, error) {
+	a, err := auction.Get(c.UserContext(), s.DB, id)
+	if errors.Is(err, auction.ErrNotFound) {
+		return pages.Room{}, fiber.ErrNotFound
+	}
+	if err != nil {
+		return pages.Room{}, err
+	}
+	r := pages.Room{
+		ID: a.ID, Title: a.Title, Description: a.Description, ImageID: a.ImageID, Seller: a.Seller,
+		StartPrice: a.StartPrice, State: stateOf(a), Now: time.Now(),
+	}
+	switch u := currentUser(c); {
+	case u == nil:
+		r.Viewer = pages.Guest
+	case u.ID == a.SellerID && a.BidCount == 0 && a.Status == auction.StatusOpen:
+		r.Viewer = pages.SellerCan
+	case u.ID == a.SellerID:
+		r.Viewer = pages.Seller
+	default:
+		r.Viewer = pages.Bidder
+	}
+	return r, nil
+}
+
+// roomWithBids is room plus a page of bid rows (the latest, or those before
+// the bid id before). Both reads cost the same however many bids there are.
+func (s *Server) roomWithBids(c *fiber.Ctx, id, before int64) (pages.Room, error) {
+	r, err := s.room(c, id)
+	if err != nil {
+		return r, err
+	}
+	bids, err := auction.RecentBids(c.UserContext(), s.DB, id, before, auction.MaxBidsPage)
+	if err != nil {
+		return r, err
+	}
+	for _, b := range bids {
+		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt})
+	}
+	if len(bids) == auction.MaxBidsPage {
+		r.OlderBefore = bids[len(bids)-1].ID
+	}
+	return r, nil
+}
+
+// auctionShow is the auction room.
+func (s *Server) auctionShow(c *fiber.Ctx) error {
+	id, err := auctionID(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.roomWithBids(c, id, 0)
+	if err != nil {
+		return err
+	}
+	v := s.view(c, r.Title)
+	switch {
+	case c.Query("created") == "1":
+		v.Flash = &views.Flash{Kind: "ok", Text: v.T("sell.created")}
+	case c.Query("bid") == "placed":
+		r.Form.Placed = true
+	}
+	if r.State.Status == auction.StatusOpen {
+		v.Watch = []int64{id}
+	}
+	return render(c, fiber.StatusOK, pages.Auction(v, r))
+}
+
+// bidsOlder is a page of older bids of an auction (50 before ?before=ID).
+func (s *Server) bidsOlder(c *fiber.Ctx) error {
+	id, err := auctionID(c)
+	if err != nil {
+		return err
+	}
+	before, err := strconv.ParseInt(c.Query("before"), 10, 64)
+	if err != nil || before <= 0 {
+		return refuse(fiber.StatusBadRequest, "room.bad_page")
+	}
+	r, err := s.roomWithBids(c, id, before)
+	if err != nil {
+		return err
+	}
+	v := s.view(c, r.Title)
+	return render(c, fiber.StatusOK, pages.OlderBids(v, r))
+}
+
+// bidStatus is the status code of a refused bid: the client's input
+// (422), a conflict with the auction's current state (409), or not theirs
+// to do (403, 404).
+func bidStatus(err error) int {
+	switch {
+	case errors.Is(err, auction.ErrNotFound):
+		return fiber.StatusNotFound
+	case errors.Is(err, auction.ErrOwnAuction):
+		return fiber.StatusForbidden
+	case errors.Is(err, auction.ErrEnded), errors.Is(err, auction.ErrTooLow),
+		errors.Is(err, auction.ErrBelowStart), errors.Is(err, auction.ErrAlreadyLeading),
+		errors.Is(err, auction.ErrInsufficientFunds):
+		return fiber.StatusConflict
+	case errors.Is(err, auction.ErrClosed):
+		return fiber.StatusServiceUnavailable
+	}
+	return fiber.StatusUnprocessableEntity
+}
+
+// bidCreate places a bid. Every refusal answers with the form and the
+// reason, with a 4xx, and changes nothing. An accepted bid is committed
+// before this answers; its row reaches this page, like every other, over
+// the WebSocket, so the htmx answer is only the fresh form.
+func (s *Server) bidCreate(c *fiber.Ctx) error {
+	id, err := auctionID(c)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	amountText := strings.TrimSpace(strings.ReplaceAll(c.FormValue("amount"), ",", ""))
+	in := auction.BidInput{AuctionID: id, BidderID: u.ID, Message: strings.Clone(c.FormValue("message"))}
+	in.Amount, err = strconv.ParseInt(amountText, 10, 64)
+	if err != nil {
+		err = auction.ErrInvalidAmount
+	} else {
+		// The bid is judged and committed even if the client goes away:
+		// its answer must reflect what happened.
+		_, err = s.Bidder.PlaceBid(context.WithoutCancel(c.UserContext()), in)
+	}
+	var ae *auction.Error
+	if errors.As(err, &ae) {
+		p := printer(c)
+		return s.bidForm(c, bidStatus(err), id, pages.BidForm{
+			Amount: strings.Clone(amountText), Message: in.Message, Error: p.T(ae.Key(), ae.Args(p.Money)...),
+		})
+	}
+	if err != nil {
+		return err
+	}
+	if c.Get("HX-Request") != "true" {
+		return c.Redirect(views.AuctionURL(id)+"?bid=placed", fiber.StatusSeeOther)
+	}
+	return s.bidForm(c, fiber.StatusOK, id, pages.BidForm{Placed: true})
+}
+
+// bidForm answers a bid: the form alone for htmx, else the whole room with
+// the form's outcome.
+func (s *Server) bidForm(c *fiber.Ctx, status int, id int64, f pages.BidForm) error {
+	var r pages.Room
+	var err error
+	if isFragment(c) {
+		// The form alone: the rows reach the page over the socket.
+		r, err = s.room(c, id)
+	} else {
+		r, err = s.roomWithBids(c, id, 0)
+	}
+	if err != nil {
+		return err
+	}
+	r.Form = f
+	v := s.view(c, r.Title)
+	if isFragment(c) {
+		if r.Viewer != pages.Bidder || r.State.PhaseAt(r.Now) != parts.PhaseOpen {
+			// The form is gone (ended, or the viewer is the seller): show
+			// the reason where the form was.
+			return render(c, status, pages.BidRefusal(v, r))
+		}
+		return render(c, status, pages.BidFormBody(v, r))
+	}
+	if r.Viewer != pages.Bidder || r.State.PhaseAt(r.Now) != parts.PhaseOpen {
+		// No form to show the reason next to: say it at the top.
+		v.Flash = &views.Flash{Kind: "error", Text: f.Error}
+	}
+	if r.State.Status == auction.StatusOpen {
+		v.Watch = []int64{id}
+	}
+	return render(c, status, pages.Auction(v, r))
+}
+
+// bidLimit limits bids per user; past it the form says so with a 429.
+func (s *Server) bidLimit() fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:          s.Limits.Bid,
+		Expiration:   s.Limits.Window,
+		KeyGenerator: byUser("bid:"),
+		LimitReached: func(c *fiber.Ctx) error {
+			id, err := auctionID(c)
+			if err != nil {
+				return err
+			}
+			return s.bidForm(c, fiber.StatusTooManyRequests, id, pages.BidForm{
+				Amount: strings.Clone(c.FormValue("amount")), Error: printer(c).T("bid.rate_limited"),
+			})
+		},
+	})
+}
+
+// auctionCancel withdraws the seller's auction before its first bid.
+func (s *Server) auctionCancel(c *fiber.Ctx) error {
+	id, err := auctionID(c)
+	if err != nil {
+		return err
+	}
+	err = auction.Cancel(c.UserContext(), s.DB, id, currentUser(c).ID)
+	var ae *auction.Error
+	switch {
+	case errors.Is(err, auction.ErrNotFound):
+		return fiber.ErrNotFound
+	case errors.Is(err, auction.ErrNotSeller):
+		return refuse(fiber.StatusForbidden, auction.ErrNotSeller.Key())
+	case errors.As(err, &ae):
+		return refuse(fiber.StatusConflict, ae.Key())
+	case err != nil:
+		return err
+	}
+	return redirect(c, views.AuctionURL(id))
+}
+
+// imageShow serves a photo (/images/:id) or its thumbnail
+// (/images/:id/thumb). Photos never change, so they are cached for a year.
+func (s *Server) imageShow(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.ErrNotFound
+	}
+	thumb := strings.HasSuffix(c.Path(), "/thumb")
+	etag := `"img-` + strconv.FormatInt(id, 10) + `"`
+	if thumb {
+		etag = `"img-` + strconv.FormatInt(id, 10) + `-thumb"`
+	}
+	if c.Get(fiber.HeaderIfNoneMatch) == etag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	body, typ, err := media.Load(c.UserContext(), s.DB, id, thumb)
+	if errors.Is(err, media.ErrNotFound) {
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, typ)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	c.Set(fiber.HeaderETag, etag)
+	return c.Send(body)
+}

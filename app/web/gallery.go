@@ -1,0 +1,99 @@
+package web
+
+import (
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"gavel/app/i18n"
+	"gavel/static"
+	"gavel/views"
+	"gavel/views/layout"
+	"gavel/views/pages"
+	"gavel/views/parts"
+)
+
+// gallery renders every component with sample data in both languages, for
+// designers (development only: the route is not registered in production).
+func (s *Server) gallery(c *fiber.Ctx) error {
+	v := s.view(c, "Components")
+	v.NoIndex = true
+	var all []pages.Specimen
+	for _, lang := range i18n.Langs {
+		all = append(all, specimens(views.Ctx{P: i18n.For(lang), CSRF: v.CSRF, Path: v.Path})...)
+	}
+	return render(c, fiber.StatusOK, pages.Gallery(v, all))
+}
+
+// specimens are the sample states of every component, in the language of v.
+func specimens(v views.Ctx) []pages.Specimen {
+	now := time.Now()
+	p := v.P
+	open := parts.State{ID: 1, Status: parts.StatusOpen, Price: 120_000, MinNext: 125_000, BidCount: 7,
+		EndsAt: now.Add(26*time.Hour + 14*time.Minute), Leader: "민지"}
+	ending := open
+	ending.EndsAt = now.Add(42 * time.Second)
+	ended := open
+	ended.EndsAt = now.Add(-time.Second)
+	sold := open
+	sold.Status = parts.StatusSold
+	unsold := parts.State{ID: 1, Status: parts.StatusUnsold, Price: 50_000, MinNext: 50_000, EndsAt: now.Add(-time.Hour)}
+	cancelled := unsold
+	cancelled.Status = parts.StatusCancelled
+	bids := []parts.Bid{
+		{ID: 3, Bidder: "민지", Amount: 120_000, Message: "이건 꼭 갖고 싶어요", At: now.Add(-time.Minute), New: true},
+		{ID: 2, Bidder: "Jordan", Amount: 110_000, At: now.Add(-5 * time.Minute)},
+		{ID: 1, Bidder: "seoyeon", Amount: 100_000, Message: "first!", At: now.Add(-time.Hour)},
+	}
+	room := pages.Room{ID: 1, Title: "Leica M3 (1957)", Seller: "camera_kim", StartPrice: 100_000, State: open, Bids: bids, Now: now, Viewer: pages.Bidder}
+	refused := room
+	refused.Form = pages.BidForm{Amount: "115000", Error: p.T("bid.too_low", p.Money(125_000))}
+	placed := room
+	placed.Form = pages.BidForm{Placed: true}
+	guest := room
+	guest.Viewer = pages.Guest
+	seller := room
+	seller.Viewer = pages.SellerCan
+	card := pages.Card{ID: 1, Title: "Leica M3 (1957)", Image: static.URL("img/sample.jpg"), Seller: "camera_kim", State: open}
+	sellErr := pages.SellForm{Title: "", StartPrice: "12.5", Duration: "24h0m0s",
+		Durations: []pages.Option{{Value: "24h0m0s", Label: p.Duration(24 * time.Hour)}},
+		Errors: map[string]string{
+			"title": p.T("auction.title_required"), "start_price": p.T("sell.price_not_a_number"), "image": p.T("media.not_an_image"),
+		}}
+
+	list := []pages.Specimen{
+		{Name: "Countdown: running", C: parts.Countdown(p, open, now)},
+		{Name: "Countdown: ending", C: parts.Countdown(p, ending, now)},
+		{Name: "Countdown: ended, settling", C: parts.Countdown(p, ended, now)},
+		{Name: "Countdown: sold", C: parts.Countdown(p, sold, now)},
+		{Name: "Countdown: unsold", C: parts.Countdown(p, unsold, now)},
+		{Name: "Countdown: cancelled", C: parts.Countdown(p, cancelled, now)},
+		{Name: "Result: settling", C: parts.Result(p, ended, parts.InPage)},
+		{Name: "Result: sold", C: parts.Result(p, sold, parts.InPage)},
+		{Name: "Result: unsold", C: parts.Result(p, unsold, parts.InPage)},
+		{Name: "Result: cancelled", C: parts.Result(p, cancelled, parts.InPage)},
+		{Name: "Price, bid count, minimum, leader, end", C: templ.Join(
+			parts.Price(p, open, parts.InPage), parts.BidCount(p, open, parts.InPage), parts.MinBid(p, open, parts.InPage),
+			parts.Leader(p, open, parts.InPage), parts.EndsAt(p, open, parts.InPage))},
+		{Name: "Bid history", C: parts.BidHistory(p, 1, bids)},
+		{Name: "Bid history: empty", C: parts.BidHistory(p, 1, nil)},
+		{Name: "Auction card", C: pages.AuctionCard(v, card, now)},
+		{Name: "Bid form", C: pages.BidPanel(v, room)},
+		{Name: "Bid form: refused", C: pages.BidPanel(v, refused)},
+		{Name: "Bid form: placed", C: pages.BidPanel(v, placed)},
+		{Name: "Bid panel: signed out", C: pages.BidPanel(v, guest)},
+		{Name: "Bid panel: seller", C: pages.BidPanel(v, seller)},
+		{Name: "Sell form: errors", C: pages.SellFormBody(v, sellErr)},
+		{Name: "Empty state", C: pages.Empty(p.T("home.empty.title"), p.T("home.empty.text"), "/auctions/new", p.T("home.empty.cta"))},
+		{Name: "Notice", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid", p.Money(130_000)))},
+	}
+	for _, kind := range []string{"ok", "error", "info"} {
+		f := &views.Flash{Kind: kind, Text: p.T("sell.created")}
+		list = append(list, pages.Specimen{Name: "Flash: " + kind, C: layout.Flash(f)})
+	}
+	for i := range list {
+		list[i].Lang = string(p.Lang())
+	}
+	return list
+}

@@ -1,0 +1,38 @@
+package web_test
+
+import (
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestGalleryShowsEveryStateInBothLanguagesInDevelopmentOnly(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil)
+	resp, doc := a.get(t, "/dev/components")
+	if resp.StatusCode != 200 {
+		t.Fatalf("gallery: %d", resp.StatusCode)
+	}
+	specimens := doc.Find(`[data-testid="specimen"]`)
+	ko, en := specimens.Filter(`[lang="ko"]`).Length(), specimens.Filter(`[lang="en"]`).Length()
+	if ko == 0 || ko != en {
+		t.Fatalf("specimens: %d Korean, %d English", ko, en)
+	}
+	for _, testid := range []string{"countdown", "result", "bid-row", "card", "bid-form", "bid-error", "sell-form", "empty", "notice", "flash"} {
+		if doc.Find(`[data-testid="specimen"] [data-testid="`+testid+`"]`).Length() == 0 {
+			t.Errorf("the gallery has no %s", testid)
+		}
+	}
+	phases := map[string]bool{}
+	doc.Find(`[data-testid="countdown"]`).Each(func(_ int, s *goquery.Selection) { phases[s.AttrOr("class", "")] = true })
+	for _, class := range []string{"countdown", "countdown countdown--ending", "countdown countdown--ended"} {
+		if !phases[class] {
+			t.Errorf("no countdown in state %q (have %v)", class, phases)
+		}
+	}
+
+	prod := start(t, map[string]string{"APP_ENV": "production", "BASE_URL": "https://gavel.example", "GITHUB_KEY": "k", "GITHUB_SECRET": "s"})
+	if resp, _ := prod.get(t, "/dev/components"); resp.StatusCode != 404 {
+		t.Errorf("gallery in production: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,30 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// healthz answers while the process runs.
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.SendString("ok")
+}
+
+// readyz answers 200 when the database answers, 503 otherwise or while
+// shutting down, so a load balancer stops sending traffic.
+func (s *Server) readyz(c *fiber.Ctx) error {
+	select {
+	case <-s.done:
+		return c.Status(fiber.StatusServiceUnavailable).SendString("shutting down")
+	default:
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.PingContext(ctx); err != nil {
+		s.Log.Warn("readiness: database unreachable", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database unreachable")
+	}
+	return c.SendString("ready")
+}

@@ -1,0 +1,357 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/fasthttp/websocket"
+	"github.com/uptrace/bun"
+
+	"gavel/app/auction"
+	"gavel/app/config"
+	"gavel/app/db"
+	"gavel/app/live"
+	"gavel/app/web"
+)
+
+// liveApp is one instance with its live layer, on a real listener and a
+// database that other instances may share.
+type liveApp struct {
+	URL     string
+	Server  *web.Server
+	Hub     *live.Hub
+	DB      *bun.DB
+	AppName string // the LISTEN connection's application_name
+	Stop    func()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startLive starts an instance on dbURL; tune may change its options.
+func startLive(t testing.TB, dbURL string, tune ...func(*live.Options, *web.Deps)) *liveApp {
+	t.Helper()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BaseURL = "http://" + ln.Addr().String()
+	cfg.DatabaseURL = dbURL
+	bdb, err := db.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	name := "gavel-live-test-" + randomHex(4)
+	opt := live.Options{DB: bdb, DatabaseURL: dbURL, Log: log, AppName: name}
+	deps := web.Deps{Config: cfg, DB: bdb, Log: log}
+	for _, f := range tune {
+		f(&opt, &deps)
+	}
+	hub := live.New(opt)
+	deps.Live = hub
+	srv := web.New(deps)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); hub.Run(ctx) }()
+	go func() { defer wg.Done(); srv.Serve(ln) }()
+	a := &liveApp{URL: cfg.BaseURL, Server: srv, Hub: hub, DB: bdb, AppName: name}
+	a.Stop = sync.OnceFunc(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		srv.Shutdown(sctx)
+		cancel()
+		hub.Close()
+		wg.Wait()
+		bdb.Close()
+	})
+	t.Cleanup(a.Stop)
+	waitFor(t, 5*time.Second, "the listener", func() bool { up, _ := hub.Listening(); return up })
+	return a
+}
+
+func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Fixtures: users and images as rows (as sign-in and the photo intake
+// write them), auctions, bids and settlement through the auction service.
+
+func newUser(t testing.TB, bdb *bun.DB, nick string) int64 {
+	t.Helper()
+	var id int64
+	if err := bdb.QueryRow(`INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', ?, ?) RETURNING id`,
+		nick, nick).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bdb.Exec(`INSERT INTO ledger (user_id, kind, amount) VALUES (?, 'signup', 100000000)`, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func newAuction(t testing.TB, bdb *bun.DB, seller int64, title string, start int64, lasts time.Duration) int64 {
+	t.Helper()
+	var img int64
+	if err := bdb.QueryRow(`INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
+		VALUES (?, '\x00', 'image/png', '\x00', 'image/png', 1, 1) RETURNING id`, seller).Scan(&img); err != nil {
+		t.Fatal(err)
+	}
+	short := time.Duration(0)
+	if lasts < 10*time.Minute {
+		short = lasts
+	}
+	id, err := auction.Create(context.Background(), bdb, auction.CreateInput{SellerID: seller, Title: title,
+		StartPrice: start, Duration: lasts, ImageID: img}, short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// bid places a bid through the auction service's writer, which commits it
+// and notifies every instance.
+func bid(t testing.TB, bdb *bun.DB, auctionID, bidder, amount int64, msg string) auction.Bid {
+	t.Helper()
+	b := auction.NewBidder(bdb, auction.BidderOptions{})
+	defer b.Close()
+	got, err := b.PlaceBid(context.Background(), auction.BidInput{AuctionID: auctionID, BidderID: bidder, Amount: amount, Message: msg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// settle runs the sweeper once, as every instance does in the background.
+func settle(t testing.TB, bdb *bun.DB) {
+	t.Helper()
+	if n, err := auction.NewSweeper(bdb, nil).SettleDue(context.Background()); err != nil || n == 0 {
+		t.Fatalf("settle: %d, %v", n, err)
+	}
+}
+
+type bidIn struct {
+	Bidder  int64
+	Amount  int64
+	Message string
+}
+
+// commitBurst commits many bids in one transaction with one notification
+// each, exactly as the service's batch writer does with a full batch, but
+// without its pacing: a test needs megabytes of messages in seconds.
+func commitBurst(t testing.TB, bdb *bun.DB, auctionID int64, bids ...bidIn) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := bdb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var seller, leader int64
+	var title string
+	var count int
+	var endsAt time.Time
+	if err := tx.QueryRowContext(ctx, `SELECT seller_id, title, bid_count, COALESCE(leader_id, 0), ends_at
+		FROM auctions WHERE id = ? FOR UPDATE`, auctionID).Scan(&seller, &title, &count, &leader, &endsAt); err != nil {
+		t.Fatal(err)
+	}
+	var evs []auction.Event
+	for _, b := range bids {
+		var nick string
+		var id int64
+		var at time.Time
+		if err := tx.QueryRowContext(ctx, `SELECT nick FROM users WHERE id = ?`, b.Bidder).Scan(&nick); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO bids (auction_id, bidder_id, amount, message) VALUES (?, ?, ?, ?)
+			RETURNING id, created_at`, auctionID, b.Bidder, b.Amount, b.Message).Scan(&id, &at); err != nil {
+			t.Fatal(err)
+		}
+		count++
+		a := auction.Auction{BidCount: count, CurrentPrice: b.Amount}
+		ev := auction.Event{Kind: auction.EventBid, AuctionID: auctionID, SellerID: seller, Title: title,
+			Status: auction.StatusOpen, Price: b.Amount, MinNext: a.MinNext(), BidCount: count, EndsAt: endsAt,
+			LeaderID: b.Bidder, Leader: nick, BidID: id, BidderID: b.Bidder, Bidder: nick, Amount: b.Amount,
+			Message: b.Message, At: at}
+		if leader != b.Bidder {
+			ev.PrevLeader = leader
+		}
+		leader = b.Bidder
+		evs = append(evs, ev)
+	}
+	last := evs[len(evs)-1]
+	if _, err := tx.ExecContext(ctx, `UPDATE auctions SET current_price = ?, leader_id = ?, bid_count = ? WHERE id = ?`,
+		last.Price, last.LeaderID, last.BidCount, auctionID); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, auction.Channel, string(payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SSE client: plain net/http reading the stream.
+
+type sseEvent struct{ Name, Data string }
+
+type sseClient struct {
+	Resp   *http.Response
+	Events chan sseEvent
+	Done   chan struct{} // closed when the stream ends
+}
+
+func openSSE(t testing.TB, url string, header ...string) *sseClient {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	tr := &http.Transport{DisableCompression: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &sseClient{Resp: resp, Events: make(chan sseEvent, 1024), Done: make(chan struct{})}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		close(c.Done)
+		return c
+	}
+	go func() {
+		defer close(c.Done)
+		r := bufio.NewReader(resp.Body)
+		var ev sseEvent
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			switch {
+			case line == "":
+				if ev.Name != "" || ev.Data != "" {
+					select {
+					case c.Events <- ev:
+					default: // the test stopped reading
+					}
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "event: "):
+				ev.Name = line[len("event: "):]
+			case strings.HasPrefix(line, "data: "):
+				if ev.Data != "" {
+					ev.Data += "\n"
+				}
+				ev.Data += line[len("data: "):]
+			}
+		}
+	}()
+	return c
+}
+
+// next returns the next event named name.
+func (c *sseClient) next(t testing.TB, name string, within time.Duration) sseEvent {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case ev := <-c.Events:
+			if ev.Name == name {
+				return ev
+			}
+		case <-c.Done:
+			t.Fatalf("stream ended while waiting for %q", name)
+		case <-timeout:
+			t.Fatalf("no %q event within %s", name, within)
+		}
+	}
+}
+
+// WebSocket client.
+
+func wsURL(a *liveApp, auctionID int64) string {
+	return "ws" + strings.TrimPrefix(a.URL, "http") + "/auctions/" + strconv.FormatInt(auctionID, 10) + "/ws"
+}
+
+func dialWS(t testing.TB, a *liveApp, auctionID int64) *websocket.Conn {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial(wsURL(a, auctionID), http.Header{"Origin": {a.URL}})
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial: %v (status %d)", err, status)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// readFrame reads one message and parses it as htmx does: in a template,
+// where a <tbody> may stand on its own.
+func readFrame(t testing.TB, conn *websocket.Conn, within time.Duration) *goquery.Selection {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(within))
+	typ, msg, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("read frame: %v", err)
+	}
+	if typ != websocket.TextMessage {
+		t.Fatalf("frame type %d, want text", typ)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<template>" + string(msg) + "</template>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc.Find("template")
+}
+
+// fragment parses an SSE event's data.
+func fragment(t testing.TB, data string) *goquery.Selection {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<template>" + data + "</template>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc.Find("template").Children().First()
+}
+
+var _ = io.Discard

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"gavel/app/auth"
+)
+
+// routes is every route of Gavel, in one place.
+func (s *Server) routes() {
+	app := s.app
+	app.Use(requestid.New())
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	app.Use(s.accessLog)
+	app.Use(securityHeaders(s.Config.Secure()))
+	app.Use(compressExceptStreams())
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/static/*", staticFile)
+
+	app.Use(s.language)
+	app.Use(s.sessionUser)
+	app.Use(s.csrfGuard())
+
+	lim := s.Limits
+	loginLimit := rateLimit(lim.Login, lim.Window, byIP("login:"), "auth.rate_limited")
+	depositByUser := rateLimit(lim.DepositUser, lim.Window, byUser("deposit:"), "wallet.rate_limited")
+	depositByIP := rateLimit(lim.DepositIP, lim.Window, byIP("deposit:"), "wallet.rate_limited")
+
+	app.Get("/", s.home)
+	app.Post("/lang", s.langSet)
+
+	app.Get("/auctions/new", requireUser, s.sellForm)
+	app.Post("/auctions", requireUser, s.auctionCreate)
+	app.Get("/auctions/:id", s.auctionShow)
+	app.Get("/auctions/:id/bids", s.bidsOlder)
+	app.Post("/auctions/:id/bids", requireUser, s.bidLimit(), s.bidCreate)
+	app.Post("/auctions/:id/cancel", requireUser, s.auctionCancel)
+	app.Get("/images/:id", s.imageShow)
+	app.Get("/images/:id/thumb", s.imageShow)
+	app.Get("/me/won", requireUser, s.myWon)
+	app.Get("/me/selling", requireUser, s.mySelling)
+	app.Get("/me/bids", requireUser, s.myBids)
+
+	app.Get("/login", s.loginPage)
+	app.Post("/logout", s.logout)
+	if s.Auth.Has(auth.DevProviderName) {
+		app.Get(auth.DevFormPath, s.devLoginForm)
+		app.Post(auth.DevFormPath, loginLimit, s.devLoginSubmit)
+	}
+	app.Get("/auth/:provider", s.authBegin)
+	app.Get("/auth/:provider/callback", loginLimit, s.authCallback)
+
+	app.Get("/me/profile", requireUser, s.profileShow)
+	app.Post("/me/profile", requireUser, s.profileUpdate)
+	app.Get("/wallet", requireUser, s.walletShow)
+	app.Post("/wallet/deposits", requireUser, depositByIP, depositByUser, s.depositCreate)
+	// Live streams: after the language (and the session, which names the
+	// user whose notices /events carries). isStream keeps compression off.
+	app.Get("/events", s.events)
+	app.Get("/auctions/:id/ws", s.auctionSocket)
+
+	if !s.Config.IsProduction() {
+		app.Get("/dev/components", s.gallery)
+	}
+
+	app.Use(s.notFound)
+}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gavel/app/wallet"
+	"gavel/views"
+	"gavel/views/pages"
+)
+
+// walletKinds are the catalog keys of the ledger's kinds.
+var walletKinds = map[string]string{
+	"signup":   "wallet.kind.signup",
+	"deposit":  "wallet.kind.deposit",
+	"purchase": "wallet.kind.purchase",
+	"sale":     "wallet.kind.sale",
+}
+
+// walletShow is the wallet: balance, what leading bids commit, what is
+// left, and the ledger 20 rows a page (?before=ID pages back).
+func (s *Server) walletShow(c *fiber.Ctx) error {
+	m, err := s.walletView(c)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.ParseInt(c.Query("deposited"), 10, 64); err == nil && n > 0 {
+		v := s.view(c, printer(c).T("wallet.title"))
+		v.Flash = &views.Flash{Kind: "ok", Text: v.T("wallet.deposited", v.Money(n))}
+		return page(c, fiber.StatusOK, pages.Wallet(v, m), pages.WalletBody(v, m))
+	}
+	return s.renderWallet(c, fiber.StatusOK, m)
+}
+
+func (s *Server) walletView(c *fiber.Ctx) (pages.WalletView, error) {
+	u := currentUser(c)
+	p := printer(c)
+	sum, err := wallet.Summarize(c.UserContext(), s.DB, u.ID)
+	if err != nil {
+		return pages.WalletView{}, err
+	}
+	before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
+	if before < 0 {
+		before = 0
+	}
+	rows, next, err := wallet.History(c.UserContext(), s.DB, u.ID, before)
+	if err != nil {
+		return pages.WalletView{}, err
+	}
+	m := pages.WalletView{
+		Balance:   sum.Balance,
+		Committed: sum.Committed,
+		Available: sum.Available(),
+		Deposits:  s.Config.Deposits,
+		DepositHint: p.T("wallet.deposit.hint",
+			p.Money(s.Config.DepositMin), p.Money(s.Config.DepositMax), p.Money(s.Config.DepositDailyCap)),
+	}
+	// The header shows the same balance as the summary.
+	u.Balance = sum.Balance
+	for _, r := range rows {
+		e := pages.WalletEntry{ID: r.ID, Kind: r.Kind, KindLabel: p.T(walletKinds[r.Kind]), Amount: r.Amount, Title: r.Title, At: r.CreatedAt}
+		if r.AuctionID != nil {
+			e.AuctionID = *r.AuctionID
+		}
+		m.Entries = append(m.Entries, e)
+	}
+	if next != 0 {
+		m.OlderURL = "/wallet?before=" + strconv.FormatInt(next, 10)
+	}
+	if before != 0 {
+		m.NewestURL = "/wallet"
+	}
+	return m, nil
+}
+
+func (s *Server) renderWallet(c *fiber.Ctx, status int, m pages.WalletView) error {
+	v := s.view(c, printer(c).T("wallet.title"))
+	return page(c, status, pages.Wallet(v, m), pages.WalletBody(v, m))
+}
+
+// depositCreate adds demo money, within the configured bounds and the
+// rolling 24-hour cap.
+func (s *Server) depositCreate(c *fiber.Ctx) error {
+	if !s.Config.Deposits {
+		return refuse(fiber.StatusForbidden, "wallet.deposit.off")
+	}
+	u := currentUser(c)
+	p := printer(c)
+	raw := strings.TrimSpace(c.FormValue("amount"))
+	amount, perr := strconv.ParseInt(strings.NewReplacer(",", "", "_", "", " ", "", "₩", "").Replace(raw), 10, 64)
+	var err error
+	if perr != nil {
+		err = errBadAmount
+	} else {
+		err = wallet.Deposit(c.UserContext(), s.DB, u.ID, amount, wallet.Limits{
+			Min: s.Config.DepositMin, Max: s.Config.DepositMax, DailyCap: s.Config.DepositDailyCap,
+		})
+	}
+	if err == nil {
+		return c.Redirect("/wallet?deposited="+strconv.FormatInt(amount, 10), fiber.StatusSeeOther)
+	}
+	var msg string
+	var capErr *wallet.CapError
+	switch {
+	case errors.Is(err, errBadAmount):
+		msg = p.T("wallet.deposit.invalid")
+	case errors.Is(err, wallet.ErrTooSmall):
+		msg = p.T("wallet.deposit.min", p.Money(s.Config.DepositMin))
+	case errors.Is(err, wallet.ErrTooLarge):
+		msg = p.T("wallet.deposit.max", p.Money(s.Config.DepositMax))
+	case errors.As(err, &capErr):
+		msg = p.T("wallet.deposit.cap", p.Money(capErr.Remaining))
+	default:
+		return err
+	}
+	m, verr := s.walletView(c)
+	if verr != nil {
+		return verr
+	}
+	m.Amount, m.AmountError = raw, msg
+	return s.renderWallet(c, fiber.StatusUnprocessableEntity, m)
+}
+
+var errBadAmount = errors.New("amount is not a whole number")

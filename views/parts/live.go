@@ -1,0 +1,113 @@
+// Package parts holds fragments shared by pages, the SSE stream and the
+// WebSocket: a page renders them in place, the live layer renders the same
+// components again when something changes.
+package parts
+
+import "time"
+
+// Auction statuses, as stored (the same strings as package auction's).
+const (
+	StatusOpen      = "open"
+	StatusSold      = "sold"
+	StatusUnsold    = "unsold"
+	StatusCancelled = "cancelled"
+)
+
+// State is what the live fragments show of an auction.
+type State struct {
+	ID       int64
+	Status   string // open, sold, unsold, cancelled
+	Price    int64  // the leading bid, the start price before any, the final price once sold
+	MinNext  int64  // the least acceptable next bid
+	BidCount int
+	EndsAt   time.Time
+	Leader   string // the leading bidder's nick (the winner once sold); "" before the first bid
+}
+
+// Bid is one row of the bid history.
+type Bid struct {
+	ID      int64
+	Bidder  string // nick
+	Amount  int64
+	Message string
+	At      time.Time
+	New     bool // just arrived: highlighted (bid-row--new)
+}
+
+// Swap says how a fragment is placed: InPage as part of a page, OOB as an
+// htmx out-of-band swap of the element with the same id (WebSocket
+// messages).
+type Swap string
+
+// Swap modes.
+const (
+	InPage Swap = ""
+	OOB    Swap = "true"
+)
+
+// Phase is where an auction stands at a moment.
+type Phase int
+
+// Phases, in the order an auction goes through them.
+const (
+	PhaseOpen   Phase = iota // taking bids
+	PhaseEnded               // past its end, not settled yet
+	PhaseClosed              // sold, unsold or cancelled
+)
+
+// endingSoon is when the countdown turns to the accent colour.
+const endingSoon = 5 * time.Minute
+
+// PhaseAt returns the auction's phase at now.
+func (s State) PhaseAt(now time.Time) Phase {
+	switch {
+	case s.Status != StatusOpen && s.Status != "":
+		return PhaseClosed
+	case !now.Before(s.EndsAt):
+		return PhaseEnded
+	default:
+		return PhaseOpen
+	}
+}
+
+// Left is the time left at now, rounded up to the second so that the
+// countdown reads 00:00:00 only once the auction has ended.
+func (s State) Left(now time.Time) time.Duration {
+	d := s.EndsAt.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return (d + time.Second - 1).Truncate(time.Second)
+}
+
+func countdownClass(s State, now time.Time) string {
+	switch {
+	case s.PhaseAt(now) != PhaseOpen:
+		return "countdown countdown--ended"
+	case s.Left(now) <= endingSoon:
+		return "countdown countdown--ending"
+	}
+	return "countdown"
+}
+
+func resultClass(s State) string {
+	switch s.Status {
+	case StatusSold:
+		return "result result--sold"
+	case StatusUnsold, StatusCancelled:
+		return "result result--unsold"
+	}
+	return "result"
+}
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func phaseName(s State, now time.Time) string {
+	switch s.PhaseAt(now) {
+	case PhaseOpen:
+		return "open"
+	case PhaseEnded:
+		return "ended"
+	}
+	return s.Status
+}

@@ -1,0 +1,132 @@
+// Package views holds what every templ component shares: the per-request
+// view context and the DOM ids and SSE event names that handlers, the live
+// layer and templates must spell the same way.
+package views
+
+import (
+	"strconv"
+
+	"gavel/app/i18n"
+)
+
+// User is the signed-in user as the page header shows them.
+type User struct {
+	ID      int64
+	Nick    string
+	Balance int64
+	Avatar  string
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // ok, error, info
+	Text string
+}
+
+// Ctx is what the layout and every component need to know about the
+// request: the language, who is signed in, the CSRF token.
+type Ctx struct {
+	P       *i18n.Printer
+	User    *User // nil when signed out
+	CSRF    string
+	Path    string // the request path with its query, for ?next= and the language switch
+	Flash   *Flash
+	Dev     bool    // development: show the designer's gallery link
+	Watch   []int64 // auctions whose countdowns this page streams over SSE
+	Title   string
+	NoIndex bool
+}
+
+// T is shorthand for the printer's T.
+func (c Ctx) T(key string, args ...any) string { return c.P.T(key, args...) }
+
+// Money formats an amount of won in the page's language.
+func (c Ctx) Money(n int64) string { return c.P.Money(n) }
+
+// EventsURL is the SSE stream of this page: the countdowns of Watch and, for
+// a signed-in user, their personal notices. Empty when there is nothing to
+// stream.
+func (c Ctx) EventsURL() string {
+	if len(c.Watch) == 0 && c.User == nil {
+		return ""
+	}
+	u := "/events"
+	for i, id := range c.Watch {
+		if i == 0 {
+			u += "?auctions="
+		} else {
+			u += ","
+		}
+		u += strconv.FormatInt(id, 10)
+	}
+	return u
+}
+
+func id(prefix string, n int64) string { return prefix + strconv.FormatInt(n, 10) }
+
+// AuctionID is the DOM id of an auction's card or room.
+func AuctionID(a int64) string { return id("auction-", a) }
+
+// CountdownID is the DOM id of an auction's countdown.
+func CountdownID(a int64) string { return id("countdown-", a) }
+
+// CountdownEvent is the SSE event name carrying an auction's countdown.
+func CountdownEvent(a int64) string { return id("countdown-", a) }
+
+// StatusEvent is the SSE event name carrying an auction's closing result
+// (the bid form becomes the result when it ends).
+func StatusEvent(a int64) string { return id("status-", a) }
+
+// PriceID is the DOM id of an auction's current price.
+func PriceID(a int64) string { return id("price-", a) }
+
+// BidCountID is the DOM id of an auction's bid count.
+func BidCountID(a int64) string { return id("bid-count-", a) }
+
+// MinBidID is the DOM id of the minimum next bid.
+func MinBidID(a int64) string { return id("min-bid-", a) }
+
+// LeaderID is the DOM id of who leads an auction.
+func LeaderID(a int64) string { return id("leader-", a) }
+
+// EndsAtID is the DOM id of an auction's end time.
+func EndsAtID(a int64) string { return id("ends-at-", a) }
+
+// BidFormID is the DOM id of the bid form (and of the result that replaces it).
+func BidFormID(a int64) string { return id("bid-form-", a) }
+
+// BidRowsID is the DOM id of the bid history's body.
+const BidRowsID = "bid-rows"
+
+// BidRowID is the DOM id of one bid's row.
+func BidRowID(b int64) string { return id("bid-", b) }
+
+// NoticeEvent is the SSE event name of personal notices.
+const NoticeEvent = "notice"
+
+// NoticesID is the DOM id of the region personal notices are added to.
+const NoticesID = "notices"
+
+// AuctionWSURL is the WebSocket that streams an auction's bid rows.
+func AuctionWSURL(a int64) string { return "/auctions/" + strconv.FormatInt(a, 10) + "/ws" }
+
+// AuctionURL is an auction's room.
+func AuctionURL(a int64) string { return "/auctions/" + strconv.FormatInt(a, 10) }
+
+// BidHistoryTitleID is the DOM id of the bid history's heading.
+const BidHistoryTitleID = "bid-history-title"
+
+// AmountID is the DOM id of the bid form's amount input.
+func AmountID(a int64) string { return id("amount-", a) }
+
+// BidErrorID is the DOM id of the bid form's error message.
+func BidErrorID(a int64) string { return id("bid-error-", a) }
+
+// ImageURL is the address of an uploaded photo, or of its thumbnail.
+func ImageURL(imageID int64, thumb bool) string {
+	u := "/images/" + strconv.FormatInt(imageID, 10)
+	if thumb {
+		u += "/thumb"
+	}
+	return u
+}
