@@ -71,6 +71,27 @@ func (s *SessionStorage) Set(key string, val []byte, exp time.Duration) error {
 	return nil
 }
 
+// Take returns the data of key and deletes it in one statement, so that
+// of two concurrent callers only one gets it; nil when it is missing or
+// expired.
+func (s *SessionStorage) Take(key string) ([]byte, error) {
+	if key == "" {
+		return nil, nil
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var data []byte
+	err := s.db.NewRaw(`DELETE FROM sessions WHERE key = ?
+		RETURNING CASE WHEN expires_at IS NULL OR expires_at > now() THEN data END`, key).Scan(ctx, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session take: %w", err)
+	}
+	return data, nil
+}
+
 // Delete removes key.
 func (s *SessionStorage) Delete(key string) error {
 	if key == "" {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -48,9 +49,9 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	return page(c, fiber.StatusOK, pages.Login(v, m), pages.LoginBody(v, m))
 }
 
-// authBegin starts a sign-in: a one-time state (and PKCE verifier) goes into
-// the server-side session with where to return, and the browser goes to the
-// provider.
+// authBegin starts a sign-in: a one-time state (and PKCE verifier) is kept
+// server-side beside the session (pendingLogin) with where to return, and
+// the browser goes to the provider.
 func (s *Server) authBegin(c *fiber.Ctx) error {
 	name := strings.Clone(c.Params("provider"))
 	if !s.Auth.Has(name) {
@@ -64,9 +65,14 @@ func (s *Server) authBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess.Set(sessPending, pend.Marshal())
-	sess.Set(sessNext, SafeNext(c.Query("next")))
-	if err := sess.Save(); err != nil {
+	id := sess.ID()
+	if sess.Fresh() {
+		if err := sess.Save(); err != nil { // sets the cookie; sess is released
+			return err
+		}
+	}
+	raw, _ := json.Marshal(pendingLogin{Pending: pend.Marshal(), Next: SafeNext(c.Query("next"))})
+	if err := s.sessionRows.Set(pendingKey(id), raw, auth.PendingTTL); err != nil {
 		return err
 	}
 	return c.Redirect(authURL, fiber.StatusSeeOther)
@@ -117,22 +123,26 @@ func (s *Server) finishLogin(c *fiber.Ctx, name string, params url.Values) error
 	if err != nil {
 		return err
 	}
-	raw, _ := sess.Get(sessPending).(string)
-	next, _ := sess.Get(sessNext).(string)
-	sess.Delete(sessPending)
-	sess.Delete(sessNext)
+	var started pendingLogin
+	if !sess.Fresh() {
+		raw, err := s.sessionRows.Take(pendingKey(sess.ID()))
+		if err != nil {
+			return err
+		}
+		if raw != nil && json.Unmarshal(raw, &started) != nil {
+			started = pendingLogin{}
+		}
+	}
+	next := started.Next
 
 	id, err := func() (auth.Identity, error) {
-		pend, err := auth.ParsePending(raw)
+		pend, err := auth.ParsePending(started.Pending)
 		if err != nil {
 			return auth.Identity{}, err
 		}
 		return s.Auth.Complete(name, pend, params)
 	}()
 	if err != nil {
-		if serr := sess.Save(); serr != nil {
-			return serr
-		}
 		switch {
 		case errors.Is(err, auth.ErrState):
 			s.Log.Info("sign-in refused: bad state", "request_id", requestID(c), "provider", name)
@@ -145,9 +155,6 @@ func (s *Server) finishLogin(c *fiber.Ctx, name string, params url.Values) error
 	}
 	u, _, err := auth.FindOrCreate(c.UserContext(), s.DB, id, s.Config.StartingBalance)
 	if err != nil {
-		if serr := sess.Save(); serr != nil {
-			return serr
-		}
 		return err
 	}
 	if err := s.signIn(c, sess, u.ID); err != nil {

@@ -204,6 +204,45 @@ func TestSignInNextAcceptsOnlySameSitePaths(t *testing.T) {
 	}
 }
 
+// A page view that loaded the session before a sign-in started, and saves
+// it (the CSRF middleware does on every view) after, must not cancel the
+// sign-in: another tab, or a late favicon request, did this in a browser.
+func TestAStalePageViewDoesNotLoseAStartedSignIn(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil)
+	a.get(t, "/")
+	sid := a.sessionID()
+	ctx := context.Background()
+	var stale []byte
+	if err := a.DB.NewRaw(`SELECT data FROM sessions WHERE key = ?`, sid).Scan(ctx, &stale); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := a.get(t, "/auth/dev?next=%2Fwallet")
+	_, doc := a.get(t, resp.Header.Get("Location"))
+	state, _ := doc.Find(`input[name="state"]`).Attr("value")
+	// The late view writes back what it loaded.
+	if _, err := a.DB.NewRaw(`UPDATE sessions SET data = ? WHERE key = ?`, stale, sid).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, doc = a.postForm(t, "/auth/dev/form", url.Values{"nick": {"tabby"}, "state": {state}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/wallet" {
+		t.Fatalf("sign-in after a stale save: %d to %q: %s", resp.StatusCode, resp.Header.Get("Location"),
+			strings.TrimSpace(doc.Find("main").Text()))
+	}
+	// The state was used up: posting it again is refused.
+	b := a.newClient()
+	b.get(t, "/")
+	resp, _ = b.postForm(t, "/auth/dev/form", url.Values{"nick": {"tabby"}, "state": {state}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("replayed state from another browser: %d, want 400", resp.StatusCode)
+	}
+	var left int
+	a.DB.NewRaw(`SELECT count(*) FROM sessions WHERE key LIKE 'login:%'`).Scan(ctx, &left)
+	if left != 0 {
+		t.Errorf("%d started sign-ins left after use", left)
+	}
+}
+
 func TestSessionIDChangesAtLoginAndLogoutDestroysIt(t *testing.T) {
 	t.Parallel()
 	a := start(t, nil)

@@ -75,8 +75,10 @@ type Server struct {
 	Deps
 	app *fiber.App
 
-	// sessions are the server-side sessions (rows of the sessions table).
-	sessions *session.Store
+	// sessions are the server-side sessions (rows of the sessions table);
+	// sessionRows is their storage, which also keeps started sign-ins.
+	sessions    *session.Store
+	sessionRows *auth.SessionStorage
 
 	// photos bounds the photos decoded at once: a 40-megapixel upload
 	// takes ~160 MB and a second of CPU while it is re-encoded.
@@ -99,7 +101,8 @@ func New(d Deps) *Server {
 	d.Limits = d.Limits.withDefaults()
 	s := &Server{Deps: d, done: make(chan struct{}), photos: make(chan struct{}, 2),
 		sseStreams: newStreamCounter(d.StreamsPerIP), wsStreams: newStreamCounter(d.StreamsPerIP)}
-	s.sessions = newSessionStore(auth.NewSessionStorage(d.DB), d.Config.Secure())
+	s.sessionRows = auth.NewSessionStorage(d.DB)
+	s.sessions = newSessionStore(s.sessionRows, d.Config.Secure())
 	s.wsUpgrade = s.newWSUpgrade()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "gavel",

@@ -31,10 +31,20 @@ const (
 const (
 	sessUserID  = "uid"      // int64: the signed-in user
 	sessLoginAt = "login_at" // int64 unix seconds: when they signed in
-	sessPending = "oauth"    // string: auth.Pending of a started sign-in
-	sessNext    = "next"     // string: where to go after the sign-in
 	sessCSRF    = "csrf"     // the CSRF middleware's token
 )
+
+// A started sign-in is kept beside the session, not in it: the CSRF
+// middleware rewrites the whole session on every page view, and a view
+// that loaded it before the sign-in started (another tab, a late favicon)
+// would write it back without the pending state.
+type pendingLogin struct {
+	Pending string `json:"p"` // auth.Pending, marshalled
+	Next    string `json:"n"` // where to go afterwards
+}
+
+// pendingKey is the storage key of session id's started sign-in.
+func pendingKey(id string) string { return "login:" + id }
 
 func newSessionStore(storage fiber.Storage, secure bool) *session.Store {
 	return session.New(session.Config{
