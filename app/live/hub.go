@@ -178,29 +178,81 @@ const (
 	kindWS
 )
 
-// Sub is one subscriber: an SSE stream or a WebSocket. Its owner writes
-// what arrives on Messages to the wire, in order, and stops when Gone is
-// closed or the client goes away (then it calls Close).
+// Sub is one subscriber: an SSE stream or a WebSocket. Its owner calls
+// Start once it can write, then Take whenever woken, writing what it gets
+// to the wire in order, until Take reports the end or the client goes away
+// (then it calls Close). Nothing waits on an idle subscriber: it holds no
+// goroutine of the hub's, and its queue is empty until something arrives.
 type Sub struct {
 	h    *Hub
 	kind kind
 	lang i18n.Lang
 	ids  []int64
 	user int64
-	q    chan []byte
+	max  int // queued messages allowed before it counts as fallen behind
 	gone chan struct{}
+
+	mu    sync.Mutex // guards the fields below; taken after h.mu
+	q     [][]byte
+	wake  func()
+	armed bool // call wake on the next message or the end
+	ended bool
 
 	// Guarded by h.mu.
 	dead   bool
 	reason error
 }
 
-// Messages are ready to write: whole SSE frames for a stream, whole HTML
-// messages for a WebSocket. The slices are shared: never modify them.
-func (s *Sub) Messages() <-chan []byte { return s.q }
+// Start sets wake, called when a message arrives while the owner is idle
+// (Take found nothing) and when the subscription ends. wake runs with the
+// hub's lock held: it must only signal (a goroutine, a channel send that
+// cannot block). Messages queued before Start wake it at once.
+func (s *Sub) Start(wake func()) {
+	s.mu.Lock()
+	s.wake = wake
+	s.armed = true
+	s.mu.Unlock()
+	s.signal()
+}
 
-// Gone is closed when the hub ends the subscription: it fell behind
-// (ErrSlow), the hub is closing (ErrClosed), or Close was called.
+// signal calls wake if it is armed and something is due.
+func (s *Sub) signal() {
+	s.mu.Lock()
+	w := s.wake
+	due := s.armed && w != nil && (len(s.q) > 0 || s.ended)
+	if due {
+		s.armed = false
+	}
+	s.mu.Unlock()
+	if due {
+		w()
+	}
+}
+
+// Take appends the queued messages to buf, oldest first, and reports
+// whether the subscription still lasts (Err says why it ended). When it
+// returns no messages and true, the owner is idle: wake is called on the
+// next message. The slices are shared: never modify them.
+func (s *Sub) Take(buf [][]byte) ([][]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	buf = append(buf, s.q...)
+	clear(s.q)
+	s.q = s.q[:0]
+	if cap(s.q) > 4*s.max/3 {
+		s.q = nil
+	}
+	if s.ended {
+		return buf, false
+	}
+	if len(buf) == 0 {
+		s.armed = true
+	}
+	return buf, true
+}
+
+// Gone is closed when the subscription ends: it fell behind (ErrSlow), the
+// hub is closing (ErrClosed), or Close was called.
 func (s *Sub) Gone() <-chan struct{} { return s.gone }
 
 // Err is why the subscription ended (nil after Close, or while it lasts).
@@ -212,9 +264,15 @@ func (s *Sub) Err() error {
 
 // Close ends the subscription. It is safe to call more than once.
 func (s *Sub) Close() {
+	s.End(nil)
+}
+
+// End ends the subscription for reason (ErrClosed: the page should come
+// back to another instance). It is safe to call more than once.
+func (s *Sub) End(reason error) {
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
-	s.h.drop(s, nil)
+	s.h.drop(s, reason)
 }
 
 // WatchCountdowns subscribes an SSE stream in lang to the countdowns of
@@ -224,7 +282,7 @@ func (s *Sub) Close() {
 func (h *Hub) WatchCountdowns(ctx context.Context, lang i18n.Lang, ids []int64, user int64) (*Sub, error) {
 	n := max(len(ids), 1)
 	s := &Sub{h: h, kind: kindSSE, lang: lang, ids: ids, user: user,
-		q: make(chan []byte, h.opt.Queue*n), gone: make(chan struct{})}
+		max: h.opt.Queue * n, gone: make(chan struct{})}
 	return s, h.subscribe(ctx, s)
 }
 
@@ -232,7 +290,7 @@ func (h *Hub) WatchCountdowns(ctx context.Context, lang i18n.Lang, ids []int64, 
 // first message brings the page up to date (state and latest rows).
 func (h *Hub) WatchBids(ctx context.Context, lang i18n.Lang, id int64) (*Sub, error) {
 	s := &Sub{h: h, kind: kindWS, lang: lang, ids: []int64{id},
-		q: make(chan []byte, h.opt.Queue), gone: make(chan struct{})}
+		max: h.opt.Queue, gone: make(chan struct{})}
 	return s, h.subscribe(ctx, s)
 }
 
@@ -242,11 +300,17 @@ func (h *Hub) send(s *Sub, msg []byte) {
 	if s.dead || msg == nil {
 		return
 	}
-	select {
-	case s.q <- msg:
-	default:
-		h.drop(s, ErrSlow)
+	s.mu.Lock()
+	full := len(s.q) >= s.max
+	if !full {
+		s.q = append(s.q, msg)
 	}
+	s.mu.Unlock()
+	if full {
+		h.drop(s, ErrSlow)
+		return
+	}
+	s.signal()
 }
 
 // drop ends s. h.mu is held.
@@ -273,6 +337,14 @@ func (h *Hub) drop(s *Sub, why error) {
 		}
 	}
 	close(s.gone)
+	s.mu.Lock()
+	s.ended = true
+	if why == ErrSlow {
+		clear(s.q)
+		s.q = nil // it will resynchronise: nothing queued matters
+	}
+	s.mu.Unlock()
+	s.signal()
 }
 
 // subscribe adds s to its rooms, loads the rooms not yet cached, and queues

@@ -31,18 +31,21 @@ package web
 // reload shows the rows.
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
-	"gavel/app/i18n"
 	"gavel/app/live"
 )
 
@@ -55,7 +58,7 @@ const (
 	// WebSocket) per client address.
 	defaultStreamsPerIP = 50
 	// sseHeartbeat keeps proxies from cutting a quiet stream, and finds a
-	// vanished client: fasthttp only notices one when a flush fails.
+	// vanished client: only a failed write shows one.
 	sseHeartbeat = 15 * time.Second
 	// sseStall is how long a stream may wait on a client that reads
 	// nothing before its connection is cut.
@@ -67,6 +70,9 @@ const (
 	// wsWriteWait bounds one write, so a stuck client cannot hold its
 	// writer forever.
 	wsWriteWait = 10 * time.Second
+	// wsAbandoned is how long a subscription waits for the socket handler
+	// after the upgrade was answered.
+	wsAbandoned = 30 * time.Second
 	// wsReadLimit is the largest frame a page may send: it sends none that
 	// matter.
 	wsReadLimit = 1024
@@ -80,9 +86,7 @@ const (
 
 // Locals keys of the socket's request, copied by contrib/websocket.
 const (
-	localLiveAuction = "live.auction"
-	localLiveLang    = "live.lang"
-	localLiveIP      = "live.ip"
+	localLiveUpgrade = "live.upgrade"
 )
 
 // streamCounter counts the open streams of one kind per client address.
@@ -188,48 +192,88 @@ func (s *Server) events(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
-	// The connection ends with the stream, so the write deadline below
-	// never outlives it.
+	// The body ends when the connection does.
 	c.Set(fiber.HeaderConnection, "close")
-	done := s.done
-	// The stream writer writes into a pipe that fasthttp copies to the
-	// connection; a client that stops reading blocks that copy, not us.
-	// Each flush pushes the connection's write deadline forward, so such a
-	// client is cut within sseStall of its last read.
-	nc := c.Context().Conn()
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+	head := responseHead(c)
+	// The hijacked connection is the stream's own: one goroutine writes
+	// the frames straight to it, with no buffer of its own between
+	// messages.
+	c.Context().HijackSetNoResponse(true)
+	c.Context().Hijack(func(nc net.Conn) {
 		defer s.sseStreams.release(ip)
 		defer sub.Close()
-		beat := time.NewTicker(sseHeartbeat)
-		defer beat.Stop()
-		msgs := sub.Messages()
-		w.WriteString(": connected\n\n")
-		for {
-			nc.SetWriteDeadline(time.Now().Add(sseStall))
-			if err := w.Flush(); err != nil {
-				return // the client is gone
-			}
-			select {
-			case m := <-msgs:
-				w.Write(m)
-				// Write what else is queued and flush once.
-				for n := len(msgs); n > 0; n-- {
-					w.Write(<-msgs)
-				}
-			case <-beat.C:
-				w.WriteString(": ping\n\n")
-			case <-sub.Gone():
-				if errors.Is(sub.Err(), live.ErrSlow) {
-					// It reads nothing: do not wait for it any longer.
-					nc.SetWriteDeadline(time.Now().Add(time.Second))
-				}
-				return // fell behind, or the hub closed: the page reconnects
-			case <-done:
-				return
-			}
-		}
+		s.stream(nc, head, sub)
 	})
 	return nil
+}
+
+// responseHead is the status line and headers of c's response, as
+// middleware and the handler set them, for a handler that writes its own
+// body after hijacking the connection.
+func responseHead(c *fiber.Ctx) []byte {
+	h := &c.Response().Header
+	b := fmt.Appendf(nil, "HTTP/1.1 %d %s\r\n", c.Response().StatusCode(), fasthttp.StatusMessage(c.Response().StatusCode()))
+	h.VisitAll(func(k, v []byte) {
+		if string(k) == fiber.HeaderContentLength || string(k) == fiber.HeaderTransferEncoding {
+			return
+		}
+		b = append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
+	})
+	return append(b, "\r\n"...)
+}
+
+var (
+	sseConnected = []byte(": connected\n\n")
+	ssePing      = []byte(": ping\n\n")
+)
+
+// stream writes sub's frames to nc until the client goes, the stream falls
+// behind or the server shuts down. It is the stream's one goroutine. Each
+// write may wait sseStall for a client that reads nothing; one that is
+// gone fails at the next countdown or heartbeat.
+func (s *Server) stream(nc net.Conn, head []byte, sub *live.Sub) {
+	kick := make(chan struct{}, 1)
+	sub.Start(func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	})
+	beat := time.NewTicker(sseHeartbeat)
+	defer beat.Stop()
+	write := func(b net.Buffers) bool {
+		nc.SetWriteDeadline(time.Now().Add(sseStall))
+		_, err := b.WriteTo(nc)
+		return err == nil
+	}
+	if !write(net.Buffers{head, sseConnected}) {
+		return
+	}
+	var msgs [][]byte
+	for {
+		var ok bool
+		msgs, ok = sub.Take(msgs[:0])
+		if !ok {
+			return // fell behind, or the hub closed: the page reconnects
+		}
+		if len(msgs) > 0 {
+			// What is queued goes in one write.
+			if !write(net.Buffers(msgs)) {
+				return
+			}
+			clear(msgs)
+			continue
+		}
+		select {
+		case <-kick:
+		case <-beat.C:
+			if !write(net.Buffers{ssePing}) {
+				return
+			}
+		case <-s.done:
+			return
+		}
+	}
 }
 
 // sameOrigin reports whether origin is this site: BASE_URL when set, else
@@ -263,27 +307,47 @@ func (s *Server) auctionSocket(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return fiber.ErrNotFound
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), 10*time.Second)
-	ok, err := s.Live.Exists(ctx, id)
-	cancel()
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fiber.ErrNotFound
-	}
 	ip := strings.Clone(c.IP())
 	if !s.wsStreams.acquire(ip) {
 		return liveError(c, fiber.StatusTooManyRequests, p.T("live.err.busy"))
 	}
-	c.Locals(localLiveAuction, id)
-	c.Locals(localLiveLang, p.Lang())
-	c.Locals(localLiveIP, ip)
-	if err := s.wsUpgrade(c); err != nil {
+	// Subscribing here, before the upgrade, keeps the database work on
+	// this pooled goroutine: the socket's own stays small for its life.
+	ctx, cancel := context.WithTimeout(c.UserContext(), 10*time.Second)
+	sub, err := s.Live.WatchBids(ctx, p.Lang(), id)
+	cancel()
+	if err != nil {
 		s.wsStreams.release(ip)
+		switch {
+		case errors.Is(err, live.ErrNotFound):
+			return fiber.ErrNotFound
+		case errors.Is(err, live.ErrClosed):
+			return fiber.ErrServiceUnavailable
+		}
 		return err
 	}
+	u := &upgrading{sub: sub, release: func() { sub.Close(); s.wsStreams.release(ip) }}
+	c.Locals(localLiveUpgrade, u)
+	if err := s.wsUpgrade(c); err != nil {
+		u.release()
+		return err
+	}
+	// fasthttp runs the socket handler only once the 101 reached the
+	// client: without it, nothing else would let go of the subscription.
+	u.timer = time.AfterFunc(wsAbandoned, func() {
+		if u.claimed.CompareAndSwap(false, true) {
+			u.release()
+		}
+	})
 	return nil
+}
+
+// upgrading is a subscription waiting for its socket.
+type upgrading struct {
+	sub     *live.Sub
+	release func()
+	claimed atomic.Bool
+	timer   *time.Timer
 }
 
 // newWSUpgrade is the upgrade handler of auctionSocket. Write buffers come
@@ -291,9 +355,11 @@ func (s *Server) auctionSocket(c *fiber.Ctx) error {
 func (s *Server) newWSUpgrade() fiber.Handler {
 	return websocket.New(s.bidSocket, websocket.Config{
 		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   wsReadLimit,
-		WriteBufferSize:  4096,
-		WriteBufferPool:  &sync.Pool{},
+		// Pages send nothing but pongs and close frames: a small buffer
+		// (larger frames, up to wsReadLimit, are read through it).
+		ReadBufferSize:  256,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		RecoverHandler: func(conn *websocket.Conn) {
 			if e := recover(); e != nil {
 				s.Log.Error("websocket panic", "panic", e)
@@ -302,86 +368,118 @@ func (s *Server) newWSUpgrade() fiber.Handler {
 	})
 }
 
-// bidSocket serves one socket: this goroutine reads (and ignores) what the
-// page sends and answers pings; one writer goroutine writes the hub's
-// messages, pings and the closing frame. It returns after the writer.
-func (s *Server) bidSocket(conn *websocket.Conn) {
-	id, _ := conn.Locals(localLiveAuction).(int64)
-	lang, _ := conn.Locals(localLiveLang).(i18n.Lang)
-	ip, _ := conn.Locals(localLiveIP).(string)
-	defer s.wsStreams.release(ip)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	sub, err := s.Live.WatchBids(ctx, lang, id)
-	cancel()
-	if err != nil {
-		code := websocket.CloseInternalServerErr
-		if errors.Is(err, live.ErrClosed) {
-			code = closeServiceRestart
-		}
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+// bidSocket serves one socket. Its goroutine reads (and ignores) what the
+// page sends and answers pings; writes happen on short-lived goroutines
+// that the hub's messages start (socket.drain), so an idle socket costs
+// this one goroutine only.
+func (s *Server) bidSocket(c *websocket.Conn) {
+	u, _ := c.Locals(localLiveUpgrade).(*upgrading)
+	if u == nil || !u.claimed.CompareAndSwap(false, true) {
 		return
 	}
-	defer sub.Close()
+	u.timer.Stop()
+	defer u.release()
+	sub := u.sub
+	// contrib/websocket resets c when this returns; the library's own
+	// connection stays valid for writes that are still finishing.
+	conn := c.Conn
+	k := &socket{conn: conn, sub: sub, readerDone: make(chan struct{})}
 
 	conn.SetReadLimit(wsReadLimit)
 	conn.SetReadDeadline(time.Now().Add(wsReadWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsReadWait)) })
-	readerDone := make(chan struct{})
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.socketWriter(conn, sub, readerDone)
-	}()
+	var ping *time.Timer
+	ping = time.AfterFunc(wsPing, func() {
+		if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
+			conn.Close()
+			return
+		}
+		ping.Reset(wsPing)
+	})
+	// Shutdown: close with 1012 so that htmx reconnects elsewhere.
+	stopOnShutdown := context.AfterFunc(s.stopping, func() { sub.End(live.ErrClosed) })
+	sub.Start(k.wake)
 	for {
 		// Nothing a page sends is acted on: bids go by POST, with CSRF.
 		if _, _, err := conn.ReadMessage(); err != nil {
 			break
 		}
 	}
-	close(readerDone)
-	<-writerDone
+	close(k.readerDone)
+	stopOnShutdown()
+	ping.Stop()
+	sub.Close()
+	// Wait for a write in progress, and let none start after.
+	k.mu.Lock()
+	k.closed = true
+	k.mu.Unlock()
 }
 
-// socketWriter is the socket's one writer.
-func (s *Server) socketWriter(conn *websocket.Conn, sub *live.Sub, readerDone <-chan struct{}) {
-	ping := time.NewTicker(wsPing)
-	defer ping.Stop()
-	msgs := sub.Messages()
+// socket is a WebSocket's write side.
+type socket struct {
+	conn       *fws.Conn
+	sub        *live.Sub
+	readerDone chan struct{}
+
+	mu     sync.Mutex // held while writing messages
+	closed bool       // the reader has returned: write nothing more
+	buf    [][]byte
+}
+
+// wake is the hub's signal that messages are queued or the subscription
+// ended: one goroutine writes them and ends.
+func (k *socket) wake() { go k.drain() }
+
+func (k *socket) drain() {
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
+		return
+	}
 	for {
-		select {
-		case m := <-msgs:
-			conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			if err := conn.WriteMessage(websocket.TextMessage, m); err != nil {
-				conn.Close()
+		msgs, ok := k.sub.Take(k.buf[:0])
+		for _, m := range msgs {
+			k.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if err := k.conn.WriteMessage(fws.TextMessage, m); err != nil {
+				k.mu.Unlock()
+				k.conn.Close() // the reader fails and cleans up
 				return
 			}
-		case <-ping.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-				conn.Close()
-				return
-			}
-		case <-sub.Gone():
-			code := closeServiceRestart
-			if errors.Is(sub.Err(), live.ErrSlow) {
-				code = closeTryAgainLater
-			}
-			closeSocket(conn, code, readerDone)
+		}
+		clear(msgs)
+		k.buf = msgs[:0]
+		if !ok {
+			k.mu.Unlock()
+			k.end()
 			return
-		case <-s.done:
-			closeSocket(conn, closeServiceRestart, readerDone)
-			return
-		case <-readerDone:
+		}
+		if len(msgs) == 0 {
+			k.mu.Unlock()
 			return
 		}
 	}
 }
 
+// end closes the socket the way its subscription ended: 1013 when it fell
+// behind (reconnect and resynchronise), 1012 when the server goes.
+func (k *socket) end() {
+	code := 0
+	switch k.sub.Err() {
+	case live.ErrSlow:
+		code = closeTryAgainLater
+	case live.ErrClosed:
+		code = closeServiceRestart
+	default:
+		return // closed by the reader
+	}
+	closeSocket(k.conn, code, k.readerDone)
+}
+
 // closeSocket sends a close frame and gives the page a moment to answer
 // before the connection goes, so the frame is read rather than lost to a
 // reset.
-func closeSocket(conn *websocket.Conn, code int, readerDone <-chan struct{}) {
-	err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+func closeSocket(conn *fws.Conn, code int, readerDone <-chan struct{}) {
+	err := conn.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
 	if err == nil {
 		select {
 		case <-readerDone:

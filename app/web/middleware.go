@@ -56,15 +56,21 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 func securityHeaders(secure bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		h := &c.Response().Header
-		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=63072000")
+		}
+		if isStream(c.Path()) {
+			// No document: the page policies mean nothing to an event
+			// stream or a socket, and a hijacked connection keeps its
+			// response headers in memory for its whole life.
+			return c.Next()
+		}
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if secure {
-			h.Set("Strict-Transport-Security", "max-age=63072000")
-		}
 		return c.Next()
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,8 +85,9 @@ type Server struct {
 
 	// done is closed when shutdown begins, so that long-lived streams end
 	// and the server can drain.
-	done     chan struct{}
-	doneOnce sync.Once
+	stopping context.Context
+	stop     context.CancelFunc
+	done     <-chan struct{} // stopping.Done()
 
 	sseStreams, wsStreams *streamCounter
 	wsUpgrade             fiber.Handler
@@ -99,7 +99,8 @@ func New(d Deps) *Server {
 		d.Auth = &auth.Service{}
 	}
 	d.Limits = d.Limits.withDefaults()
-	s := &Server{Deps: d, done: make(chan struct{}), photos: make(chan struct{}, 2),
+	stopping, stop := context.WithCancel(context.Background())
+	s := &Server{Deps: d, stopping: stopping, stop: stop, done: stopping.Done(), photos: make(chan struct{}, 2),
 		sseStreams: newStreamCounter(d.StreamsPerIP), wsStreams: newStreamCounter(d.StreamsPerIP)}
 	s.sessionRows = auth.NewSessionStorage(d.DB)
 	s.sessions = newSessionStore(s.sessionRows, d.Config.Secure())
@@ -141,7 +142,7 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // Shutdown ends the streams, stops accepting and waits (until ctx ends) for
 // requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.doneOnce.Do(func() { close(s.done) })
+	s.stop()
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(10 * time.Second)
