@@ -140,7 +140,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			}
 			if !ends.Equal(r.st.EndsAt) {
 				// An extended end shows at once, not at the next tick.
-				h.sendCountdowns(r, now, false)
+				h.sendCountdowns(r, now)
 			}
 		}
 	}
@@ -161,7 +161,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 // h.mu is held.
 func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	if r := h.rooms[ev.AuctionID]; r != nil && applyClosed(r, ev) && r.loaded {
-		h.sendCountdowns(r, now, false)
+		h.sendCountdowns(r, now)
 		st := r.st
 		msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.SyncMessageNoRows(p, st)) }}
 		for s, synced := range r.ws {

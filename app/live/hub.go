@@ -367,6 +367,7 @@ func (h *Hub) subscribe(ctx context.Context, s *Sub) error {
 		} else {
 			r.ws[s] = false
 		}
+		r.waiting = append(r.waiting, s)
 		if (!r.loaded && !r.loading) || (s.kind == kindWS && !r.rowsLoaded && !r.rowsLoading) {
 			r.loading = r.loading || !r.loaded
 			r.rowsLoading = r.rowsLoading || (s.kind == kindWS && !r.rowsLoaded)

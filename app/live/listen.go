@@ -122,8 +122,8 @@ func (h *Hub) resync(ctx context.Context) error {
 			continue
 		}
 		h.applyLoad(r, l, now)
-		h.sendCountdowns(r, now, false)
-		h.sendSync(r, now, false)
+		h.sendCountdowns(r, now)
+		h.sendSync(r, now)
 	}
 	return nil
 }

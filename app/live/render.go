@@ -62,70 +62,110 @@ func (m *perLang) get(l i18n.Lang) []byte {
 	return b
 }
 
-func (h *Hub) countdownFrame(st parts.State, now time.Time) *perLang {
-	return &perLang{render: func(p *i18n.Printer) []byte {
+// cached keeps the last message rendered for a key, so that subscribers
+// joining in a burst (a reconnect storm after a deploy) share one render.
+type cached struct {
+	key [2]int64
+	msg *perLang
+}
+
+func (c *cached) get(key [2]int64, render func(p *i18n.Printer) []byte) *perLang {
+	if c.msg == nil || c.key != key {
+		c.key, c.msg = key, &perLang{render: render}
+	}
+	return c.msg
+}
+
+// countdownFrame is r's countdown at now. A joining subscriber may get one
+// rendered up to a tenth of a second earlier. h.mu is held.
+func (h *Hub) countdownFrame(r *room, now time.Time) *perLang {
+	st := r.st
+	return r.cdMsg.get([2]int64{int64(r.version), now.UnixMilli() / 100}, func(p *i18n.Printer) []byte {
 		return h.sse(views.CountdownEvent(st.ID), parts.Countdown(p, st, now))
-	}}
+	})
 }
 
-func (h *Hub) statusFrame(st parts.State) *perLang {
-	return &perLang{render: func(p *i18n.Printer) []byte {
+// statusFrame is r's result. h.mu is held.
+func (h *Hub) statusFrame(r *room) *perLang {
+	st := r.st
+	return r.statusMsg.get([2]int64{int64(r.version)}, func(p *i18n.Printer) []byte {
 		return h.sse(views.StatusEvent(st.ID), parts.Result(p, st, parts.InPage))
-	}}
+	})
 }
 
-func (h *Hub) syncMessage(r *room, now time.Time) *perLang {
+// syncMessage is the first message of a socket on r. h.mu is held.
+func (h *Hub) syncMessage(r *room, phase parts.Phase, now time.Time) *perLang {
 	st, rows := r.st, r.rows
-	return &perLang{render: func(p *i18n.Printer) []byte {
+	return r.syncMsg.get([2]int64{int64(r.version), int64(phase)}, func(p *i18n.Printer) []byte {
 		return h.html(parts.SyncMessage(p, st, rows, now))
-	}}
+	})
+}
+
+// sendCountdownTo queues r's countdown (and the result, once it is over)
+// to s. h.mu is held.
+func (h *Hub) sendCountdownTo(r *room, s *Sub, now time.Time, phase parts.Phase) {
+	r.sse[s] = true
+	h.send(s, h.countdownFrame(r, now).get(s.lang))
+	if phase != parts.PhaseOpen {
+		h.send(s, h.statusFrame(r).get(s.lang))
+	}
 }
 
 // sendCountdowns queues the countdown of r (and the result, once it is
-// over) to its SSE subscribers; all of them, or only those not yet synced.
-// h.mu is held.
-func (h *Hub) sendCountdowns(r *room, now time.Time, onlyNew bool) {
+// over) to all its SSE subscribers. h.mu is held.
+func (h *Hub) sendCountdowns(r *room, now time.Time) {
 	phase := r.st.PhaseAt(now)
-	cd := h.countdownFrame(r.st, now)
-	status := h.statusFrame(r.st)
-	for s, synced := range r.sse {
-		if onlyNew && synced {
-			continue
-		}
-		r.sse[s] = true
-		h.send(s, cd.get(s.lang))
-		if phase != parts.PhaseOpen {
-			h.send(s, status.get(s.lang))
-		}
+	for s := range r.sse {
+		h.sendCountdownTo(r, s, now, phase)
 	}
-	if !onlyNew {
-		r.sentPhase = phase
-	}
+	r.sentPhase = phase
 }
 
-// sendSync queues the full state and latest rows of r to its sockets: all
-// of them, or only those not yet synced. h.mu is held.
-func (h *Hub) sendSync(r *room, now time.Time, onlyNew bool) {
+// sendSync queues the full state and latest rows of r to all its sockets.
+// h.mu is held.
+func (h *Hub) sendSync(r *room, now time.Time) {
 	if !r.rowsLoaded {
 		return
 	}
-	msg := h.syncMessage(r, now)
-	for s, synced := range r.ws {
-		if onlyNew && synced {
-			continue
-		}
+	msg := h.syncMessage(r, r.st.PhaseAt(now), now)
+	for s := range r.ws {
 		r.ws[s] = true
 		h.send(s, msg.get(s.lang))
 	}
 }
 
 // syncWaiting queues the first messages to r's subscribers that have had
-// none, once r is loaded. h.mu is held.
+// none, once r is loaded (and, for sockets, its rows). h.mu is held.
 func (h *Hub) syncWaiting(r *room) {
-	if r == nil || !r.loaded {
+	if r == nil || !r.loaded || len(r.waiting) == 0 {
 		return
 	}
 	now := h.opt.Now()
-	h.sendCountdowns(r, now, true)
-	h.sendSync(r, now, true)
+	phase := r.st.PhaseAt(now)
+	keep := r.waiting[:0]
+	for _, s := range r.waiting {
+		if s.dead {
+			continue
+		}
+		if s.kind == kindSSE {
+			if synced, ok := r.sse[s]; ok && !synced {
+				h.sendCountdownTo(r, s, now, phase)
+			}
+			continue
+		}
+		if synced, ok := r.ws[s]; !ok || synced {
+			continue
+		}
+		if !r.rowsLoaded {
+			keep = append(keep, s)
+			continue
+		}
+		r.ws[s] = true
+		h.send(s, h.syncMessage(r, phase, now).get(s.lang))
+	}
+	clear(r.waiting[len(keep):])
+	r.waiting = keep
+	if len(keep) == 0 {
+		r.waiting = nil
+	}
 }

@@ -32,6 +32,11 @@ type room struct {
 
 	sse map[*Sub]bool
 	ws  map[*Sub]bool
+	// waiting are the subscribers that have not had their first messages
+	// yet (dead ones included until the next syncWaiting).
+	waiting []*Sub
+
+	cdMsg, statusMsg, syncMsg cached
 }
 
 func newRoom(id int64) *room {

@@ -241,8 +241,9 @@ func (s *Server) stream(nc net.Conn, head []byte, sub *live.Sub) {
 	})
 	beat := time.NewTicker(sseHeartbeat)
 	defer beat.Stop()
+	var deadline writeDeadline
 	write := func(b net.Buffers) bool {
-		nc.SetWriteDeadline(time.Now().Add(sseStall))
+		deadline.keep(nc.SetWriteDeadline, sseStall)
 		_, err := b.WriteTo(nc)
 		return err == nil
 	}
@@ -273,6 +274,21 @@ func (s *Server) stream(nc net.Conn, head []byte, sub *live.Sub) {
 		case <-s.done:
 			return
 		}
+	}
+}
+
+// writeDeadline keeps a connection's write deadline between limit/2 and
+// limit ahead, so that a write waits at most limit for a stalled client.
+// It moves the deadline only when it falls behind: a new deadline is a
+// runtime timer update, which at thousands of writes a tick costs more
+// than deciding whether one is needed.
+type writeDeadline struct{ at time.Time }
+
+func (d *writeDeadline) keep(set func(time.Time) error, limit time.Duration) {
+	now := time.Now()
+	if d.at.Sub(now) < limit/2 {
+		d.at = now.Add(limit)
+		set(d.at)
 	}
 }
 
@@ -421,9 +437,10 @@ type socket struct {
 	sub        *live.Sub
 	readerDone chan struct{}
 
-	mu     sync.Mutex // held while writing messages
-	closed bool       // the reader has returned: write nothing more
-	buf    [][]byte
+	mu       sync.Mutex // held while writing messages
+	closed   bool       // the reader has returned: write nothing more
+	buf      [][]byte
+	deadline writeDeadline
 }
 
 // wake is the hub's signal that messages are queued or the subscription
@@ -439,7 +456,7 @@ func (k *socket) drain() {
 	for {
 		msgs, ok := k.sub.Take(k.buf[:0])
 		for _, m := range msgs {
-			k.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			k.deadline.keep(k.conn.SetWriteDeadline, wsWriteWait)
 			if err := k.conn.WriteMessage(fws.TextMessage, m); err != nil {
 				k.mu.Unlock()
 				k.conn.Close() // the reader fails and cleans up

@@ -9,6 +9,7 @@ package web_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ import (
 	"gavel/app/db/dbtest"
 	"gavel/app/live"
 	"gavel/app/web"
+	"gavel/views"
 )
 
 const benchServerEnv = "GAVEL_LIVE_BENCH_SERVER"
@@ -84,6 +86,12 @@ func runBenchServer() {
 	for up, _ := hub.Listening(); !up; up, _ = hub.Listening() {
 		time.Sleep(10 * time.Millisecond)
 	}
+	// GAVEL_LIVE_BENCH_CPU: a CPU profile of the server's whole run.
+	if path := os.Getenv("GAVEL_LIVE_BENCH_CPU"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	fmt.Println("ADDR", ln.Addr().String())
 	// SIGUSR1: collect garbage and return free memory to the OS, so that
 	// RSS shows what connections hold rather than GC slack.
@@ -110,7 +118,6 @@ func runBenchServer() {
 	cancel()
 	hub.Close()
 	bdb.Close()
-	os.Exit(0)
 }
 
 // benchServer is a server process seen from the benchmark.
@@ -265,12 +272,15 @@ func benchFanout(b *testing.B, n int) {
 	srv := startBenchServer(b, f.url)
 	id := f.auctions[0]
 	u := fmt.Sprintf("ws://%s/auctions/%d/ws", srv.addr, id)
-	dialer := &websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 10 * time.Second}
+	// A read buffer that takes a whole bid message (1.2 KB) in one read.
+	dialer := &websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 256, HandshakeTimeout: 10 * time.Second}
 	var (
 		t0      atomic.Int64 // the current bid's start, unix ns
 		pending atomic.Pointer[sync.WaitGroup]
+		row     atomic.Pointer[[]byte]       // the current bid's row id, which its message must hold
 		lat     = make([][]time.Duration, n) // per socket
 		lost    atomic.Int64
+		wrong   atomic.Int64
 	)
 	conns := dialMany(b, n, func(i int) (*websocket.Conn, error) {
 		c, _, err := dialer.Dial(u, http.Header{"Origin": {srv.url}})
@@ -287,34 +297,53 @@ func benchFanout(b *testing.B, n int) {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
+			buf := make([]byte, 4096)
 			for {
-				if _, _, err := c.ReadMessage(); err != nil {
+				_, r, err := c.NextReader()
+				if err != nil {
 					if wg := pending.Load(); wg != nil {
 						lost.Add(1)
 					}
 					return
 				}
-				lat[i] = append(lat[i], time.Since(time.Unix(0, t0.Load())))
-				if wg := pending.Load(); wg != nil {
-					wg.Done()
+				at := time.Since(time.Unix(0, t0.Load()))
+				n, _ := io.ReadFull(r, buf)
+				wg := pending.Load()
+				if wg == nil {
+					continue
 				}
+				if want := row.Load(); n == len(buf) || want == nil || !bytes.Contains(buf[:n], *want) {
+					wrong.Add(1)
+				}
+				lat[i] = append(lat[i], at)
+				wg.Done()
 			}
 		}()
 	}
 	bidder := auction.NewBidder(f.db, auction.BidderOptions{})
 	defer bidder.Close()
 	amount := int64(1000)
+	var lastBid int64
+	if err := f.db.QueryRow(`SELECT COALESCE(max(id), 0) FROM bids`).Scan(&lastBid); err != nil {
+		b.Fatal(err)
+	}
 	bids := 0
 	cpu0, sys0 := srv.cpu(b), srv.sysCPU(b)
 	for b.Loop() {
 		var wg sync.WaitGroup
 		wg.Add(n)
 		pending.Store(&wg)
+		// The bid's id is known once it commits, and its row may arrive
+		// before PlaceBid returns: expect the next id (nobody else bids).
+		want := []byte(`id="` + views.BidRowID(lastBid+1) + `"`)
+		row.Store(&want)
 		t0.Store(time.Now().UnixNano())
-		if _, err := bidder.PlaceBid(context.Background(), auction.BidInput{AuctionID: id,
-			BidderID: f.bidders[bids%2], Amount: amount}); err != nil {
+		placed, err := bidder.PlaceBid(context.Background(), auction.BidInput{AuctionID: id,
+			BidderID: f.bidders[bids%2], Amount: amount})
+		if err != nil {
 			b.Fatal(err)
 		}
+		lastBid = placed.ID
 		bids++
 		amount += auction.Increment(amount)
 		done := make(chan struct{})
@@ -328,6 +357,9 @@ func benchFanout(b *testing.B, n int) {
 	}
 	b.StopTimer()
 	serverCPU, serverSys := srv.cpu(b)-cpu0, srv.sysCPU(b)-sys0
+	if w := wrong.Load(); w > 0 {
+		b.Fatalf("%d messages were not the bid's row", w)
+	}
 	for _, c := range conns {
 		c.Close()
 	}
