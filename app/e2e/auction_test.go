@@ -157,12 +157,11 @@ func TestTwoBiddersSeeEachOtherWithoutReloading(t *testing.T) {
 }
 
 func TestRefusedBidsShowTheirMessageAndChangeNothing(t *testing.T) {
-	a := startApp(t, map[string]string{"SHORT_AUCTION": "4s"})
+	a := startApp(t, map[string]string{"SHORT_AUCTION": "6s"})
 	b := newBrowser(t)
 	seller, bee := b.user("seller", true), b.user("bee", true)
 	signIn(t, seller, a, "seller")
 	id := sellItem(t, seller, a, "Teapot", 20_000, "1h0m0s")
-	short := sellItem(t, seller, a, "Quick sale", 1_000, "4s")
 	signIn(t, bee, a, "bee")
 
 	do(t, bee, "open the room", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, id)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
@@ -188,8 +187,10 @@ func TestRefusedBidsShowTheirMessageAndChangeNothing(t *testing.T) {
 	// refused with the reason.
 	nojs := b.user("late", false)
 	signIn(t, nojs, a, "late")
+	listed := time.Now()
+	short := sellItem(t, seller, a, "Quick sale", 1_000, "6s")
 	do(t, nojs, "open the short room", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, short)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
-	time.Sleep(5 * time.Second)
+	time.Sleep(time.Until(listed.Add(6500 * time.Millisecond)))
 	placeBidNoJS(t, nojs, 1_000)
 	// The form is gone from the answered page (the result stands there), so
 	// the reason is the page's flash.
@@ -213,8 +214,8 @@ func TestShortAuctionEndsWhileBothPagesAreOpenAndMoneyMoves(t *testing.T) {
 	b := newBrowser(t)
 	seller, bee := b.user("seller", true), b.user("bee", true)
 	signIn(t, seller, a, "seller")
-	id := sellItem(t, seller, a, "Clock", 50_000, "8s")
 	signIn(t, bee, a, "bee")
+	id := sellItem(t, seller, a, "Clock", 50_000, "8s")
 	room := fmt.Sprintf("%s/auctions/%d", a.URL, id)
 	do(t, bee, "open the room", chromedp.Navigate(room), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
 	do(t, seller, "open the room", chromedp.Navigate(room), chromedp.WaitVisible(chromedp.CSS(`[data-testid="own-auction"]`)))
@@ -241,11 +242,12 @@ func TestShortAuctionEndsWhileBothPagesAreOpenAndMoneyMoves(t *testing.T) {
 }
 
 func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
-	a := startApp(t, map[string]string{"SHORT_AUCTION": "5s"})
+	a := startApp(t, map[string]string{"SHORT_AUCTION": "10s"})
 	b := newBrowser(t)
 	seller := b.user("seller", true)
 	signIn(t, seller, a, "seller")
-	id := sellItem(t, seller, a, "Bicycle", 100_000, "5s")
+	listed := time.Now()
+	id := sellItem(t, seller, a, "Bicycle", 100_000, "10s")
 
 	nojs := b.user("plain", false)
 	if on := eval[bool](t, nojs, `true`); !on {
@@ -262,8 +264,9 @@ func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
 	if got := text(t, nojs, `[data-testid="bid-row"]`); !strings.Contains(got, "plain") || !strings.Contains(got, "₩100,000") {
 		t.Errorf("row %q", got)
 	}
-	// Wait for the end and the sweeper, then a reload shows the result.
-	time.Sleep(6 * time.Second)
+	// Wait for the end and the sweeper (within a second), then a reload
+	// shows the result.
+	time.Sleep(time.Until(listed.Add(11500 * time.Millisecond)))
 	do(t, nojs, "reload", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, id)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="result"]`)))
 	if got := text(t, nojs, `[data-testid="result"]`); !strings.Contains(got, "plain") || !strings.Contains(got, "₩100,000") {
 		t.Errorf("result after reload %q", got)

@@ -39,9 +39,9 @@ type tickJob struct {
 	version uint64
 	langs   []i18n.Lang
 	phase   parts.Phase
-	changed bool     // the phase differs from the one last sent
-	frames  [][]byte // per langs[i]: countdown, then the result when the phase changed
-	status  [][]byte
+	changed bool       // the phase differs from the one last sent
+	frames  []*Message // per langs[i]: countdown, then the result when the phase changed
+	status  []*Message
 }
 
 // tick renders outside the lock from a snapshot, then queues under it only
@@ -74,9 +74,9 @@ func (h *Hub) tick(now time.Time) {
 		j := &jobs[i]
 		for _, l := range j.langs {
 			p := i18n.For(l)
-			j.frames = append(j.frames, h.sse(views.CountdownEvent(j.st.ID), parts.Countdown(p, j.st, now)))
+			j.frames = append(j.frames, newMessage(h.sse(views.CountdownEvent(j.st.ID), parts.Countdown(p, j.st, now))))
 			if j.changed {
-				j.status = append(j.status, h.sse(views.StatusEvent(j.st.ID), parts.Result(p, j.st, parts.InPage)))
+				j.status = append(j.status, newMessage(h.sse(views.StatusEvent(j.st.ID), parts.Result(p, j.st, parts.InPage))))
 			}
 		}
 	}

@@ -193,7 +193,7 @@ type Sub struct {
 	gone chan struct{}
 
 	mu    sync.Mutex // guards the fields below; taken after h.mu
-	q     [][]byte
+	q     []*Message
 	wake  func()
 	armed bool // call wake on the next message or the end
 	ended bool
@@ -232,8 +232,8 @@ func (s *Sub) signal() {
 // Take appends the queued messages to buf, oldest first, and reports
 // whether the subscription still lasts (Err says why it ended). When it
 // returns no messages and true, the owner is idle: wake is called on the
-// next message. The slices are shared: never modify them.
-func (s *Sub) Take(buf [][]byte) ([][]byte, bool) {
+// next message.
+func (s *Sub) Take(buf []*Message) ([]*Message, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	buf = append(buf, s.q...)
@@ -296,7 +296,7 @@ func (h *Hub) WatchBids(ctx context.Context, lang i18n.Lang, id int64) (*Sub, er
 
 // send queues msg for s without ever blocking: a full queue drops s.
 // h.mu is held.
-func (h *Hub) send(s *Sub, msg []byte) {
+func (h *Hub) send(s *Sub, msg *Message) {
 	if s.dead || msg == nil {
 		return
 	}

@@ -119,8 +119,8 @@ func TestHubDropsASubscriberThatDoesNotReadAndKeepsTheOthers(t *testing.T) {
 			t.Fatal("the reading subscriber was dropped")
 		}
 		for _, m := range msgs {
-			if !bytes.HasPrefix(m, []byte("event: "+views.CountdownEvent(id)+"\ndata: <span")) {
-				t.Fatalf("frame %q", m)
+			if !bytes.HasPrefix(m.Data, []byte("event: "+views.CountdownEvent(id)+"\ndata: <span")) {
+				t.Fatalf("frame %q", m.Data)
 			}
 			got++
 		}

@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"context"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -44,20 +45,42 @@ func (h *Hub) sse(name string, c templ.Component) []byte {
 	return buf.Bytes()
 }
 
+// Message is one rendered message: the same value is queued to every
+// subscriber it concerns. Never modify Data.
+type Message struct {
+	Data []byte
+	once sync.Once
+	enc  any
+}
+
+func newMessage(b []byte) *Message {
+	if b == nil {
+		return nil
+	}
+	return &Message{Data: b}
+}
+
+// Encoded returns encode(m.Data), computed on first use and then shared:
+// a transport frames a message once for all its connections.
+func (m *Message) Encoded(encode func([]byte) any) any {
+	m.once.Do(func() { m.enc = encode(m.Data) })
+	return m.enc
+}
+
 // perLang renders one message per language on first use.
 type perLang struct {
 	render func(p *i18n.Printer) []byte
-	done   map[i18n.Lang][]byte
+	done   map[i18n.Lang]*Message
 }
 
-func (m *perLang) get(l i18n.Lang) []byte {
+func (m *perLang) get(l i18n.Lang) *Message {
 	if b, ok := m.done[l]; ok {
 		return b
 	}
 	if m.done == nil {
-		m.done = map[i18n.Lang][]byte{}
+		m.done = map[i18n.Lang]*Message{}
 	}
-	b := m.render(i18n.For(l))
+	b := newMessage(m.render(i18n.For(l)))
 	m.done[l] = b
 	return b
 }

@@ -332,15 +332,23 @@ func TestSellerCancelsBeforeTheFirstBidOnly(t *testing.T) {
 
 func TestMyPagesAfterSettlement(t *testing.T) {
 	t.Parallel()
-	a := start(t, map[string]string{"SHORT_AUCTION": "1s"})
+	a := start(t, nil)
 	seller := a.as(t, "seller")
-	won := seller.sell(t, "Won item", 1_000, "1s")
+	won := seller.sell(t, "Won item", 1_000, "1h0m0s")
 	lost := seller.sell(t, "Lost item", 1_000, "1h0m0s")
 	b, c := a.as(t, "bee"), a.as(t, "cee")
-	b.bid(t, won, 1_000, "")
-	b.bid(t, lost, 1_000, "")
-	c.bid(t, lost, 1_500, "")
-	time.Sleep(1100 * time.Millisecond)
+	for _, bid := range []struct {
+		by     *testApp
+		id, at int64
+	}{{b, won, 1_000}, {b, lost, 1_000}, {c, lost, 1_500}} {
+		if st, _ := bid.by.bid(t, bid.id, bid.at, ""); st != 200 {
+			t.Fatalf("bid %d on %d: %d", bid.at, bid.id, st)
+		}
+	}
+	// The won item's time is up (however slow the machine was so far).
+	if _, err := a.DB.Exec(`UPDATE auctions SET ends_at = now() WHERE id = ?`, won); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := auction.NewSweeper(a.DB, nil).SettleDue(context.Background()); err != nil || n != 1 {
 		t.Fatalf("settled %d, %v", n, err)
 	}

@@ -250,7 +250,8 @@ func (s *Server) stream(nc net.Conn, head []byte, sub *live.Sub) {
 	if !write(net.Buffers{head, sseConnected}) {
 		return
 	}
-	var msgs [][]byte
+	var msgs []*live.Message
+	var bufs net.Buffers
 	for {
 		var ok bool
 		msgs, ok = sub.Take(msgs[:0])
@@ -259,10 +260,15 @@ func (s *Server) stream(nc net.Conn, head []byte, sub *live.Sub) {
 		}
 		if len(msgs) > 0 {
 			// What is queued goes in one write.
-			if !write(net.Buffers(msgs)) {
-				return
+			for _, m := range msgs {
+				bufs = append(bufs, m.Data)
 			}
 			clear(msgs)
+			ok := write(bufs)
+			bufs = bufs[:0]
+			if !ok {
+				return
+			}
 			continue
 		}
 		select {
@@ -439,8 +445,18 @@ type socket struct {
 
 	mu       sync.Mutex // held while writing messages
 	closed   bool       // the reader has returned: write nothing more
-	buf      [][]byte
+	buf      []*live.Message
 	deadline writeDeadline
+}
+
+// prepared is m as a WebSocket text frame, built once for every socket
+// that m is queued to.
+func prepared(m *live.Message) *fws.PreparedMessage {
+	pm, _ := m.Encoded(func(b []byte) any {
+		pm, _ := fws.NewPreparedMessage(fws.TextMessage, b)
+		return pm
+	}).(*fws.PreparedMessage)
+	return pm
 }
 
 // wake is the hub's signal that messages are queued or the subscription
@@ -457,7 +473,7 @@ func (k *socket) drain() {
 		msgs, ok := k.sub.Take(k.buf[:0])
 		for _, m := range msgs {
 			k.deadline.keep(k.conn.SetWriteDeadline, wsWriteWait)
-			if err := k.conn.WriteMessage(fws.TextMessage, m); err != nil {
+			if err := k.conn.WritePreparedMessage(prepared(m)); err != nil {
 				k.mu.Unlock()
 				k.conn.Close() // the reader fails and cleans up
 				return

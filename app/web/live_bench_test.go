@@ -173,9 +173,15 @@ func (s *benchServer) rssAfterGCKB(b *testing.B) int64 {
 	return s.rssKB(b)
 }
 
-// cpu is the server's user+system CPU time so far, from /proc.
-func (s *benchServer) cpu(b *testing.B) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+// cpu is the server's user+system CPU time so far, and the part of it
+// spent in the kernel.
+func (s *benchServer) cpu(b *testing.B) (all, sys time.Duration) {
+	return processCPU(b, s.cmd.Process.Pid)
+}
+
+// processCPU reads a process's user and system CPU time from /proc.
+func processCPU(b *testing.B, pid int) (all, sys time.Duration) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -184,18 +190,7 @@ func (s *benchServer) cpu(b *testing.B) time.Duration {
 	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-// sysCPU is the part of cpu spent in the kernel.
-func (s *benchServer) sysCPU(b *testing.B) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(st) * 10 * time.Millisecond
+	return time.Duration(ut+st) * 10 * time.Millisecond, time.Duration(st) * 10 * time.Millisecond
 }
 
 // benchFixture is a database with a seller, two bidders and auctions.
@@ -328,7 +323,8 @@ func benchFanout(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	bids := 0
-	cpu0, sys0 := srv.cpu(b), srv.sysCPU(b)
+	cpu0, sys0 := srv.cpu(b)
+	tool0, _ := processCPU(b, os.Getpid())
 	for b.Loop() {
 		var wg sync.WaitGroup
 		wg.Add(n)
@@ -356,7 +352,9 @@ func benchFanout(b *testing.B, n int) {
 		pending.Store(nil)
 	}
 	b.StopTimer()
-	serverCPU, serverSys := srv.cpu(b)-cpu0, srv.sysCPU(b)-sys0
+	cpu1, sys1 := srv.cpu(b)
+	serverCPU, serverSys := cpu1-cpu0, sys1-sys0
+	tool1, _ := processCPU(b, os.Getpid())
 	if w := wrong.Load(); w > 0 {
 		b.Fatalf("%d messages were not the bid's row", w)
 	}
@@ -377,6 +375,8 @@ func benchFanout(b *testing.B, n int) {
 	b.ReportMetric(float64(bids), "bids")
 	b.ReportMetric(float64(serverCPU.Microseconds())/1000/float64(bids), "server-cpu-ms/bid")
 	b.ReportMetric(float64(serverSys.Microseconds())/1000/float64(bids), "server-sys-ms/bid")
+	// The load tool's own CPU (its readers, and the bidder).
+	b.ReportMetric(float64((tool1-tool0).Microseconds())/1000/float64(bids), "tool-cpu-ms/bid")
 }
 
 // BenchmarkIdleSSE10000 opens 10,000 SSE streams, each watching one of 100
@@ -393,11 +393,13 @@ func BenchmarkIdleSSE10000(b *testing.B) {
 	conns := openRawSSE(b, srv, f.auctions, n)
 	time.Sleep(3 * time.Second) // let the stream goroutines and buffers settle
 	after, afterGC := srv.rssKB(b), srv.rssAfterGCKB(b)
-	cpu0, wall0 := srv.cpu(b), time.Now()
+	cpu0, _ := srv.cpu(b)
+	wall0 := time.Now()
 	for b.Loop() {
 		time.Sleep(10 * time.Second)
 	}
-	cpu := float64(srv.cpu(b)-cpu0) / float64(time.Since(wall0))
+	cpu1, _ := srv.cpu(b)
+	cpu := float64(cpu1-cpu0) / float64(time.Since(wall0))
 	for _, c := range append(conns, warm...) {
 		c.Close()
 	}
