@@ -35,13 +35,20 @@ func TestConcurrentBiddersOnOneAuctionKeepEveryInvariant(t *testing.T) {
 	users = append(users, seller)
 
 	var accepted, refused atomic.Int64
-	deadline := time.Now().Add(3 * time.Second)
+	// Three seconds of contention, longer while a loaded machine (or
+	// -race) has not committed 100 bids yet: this checks progress and
+	// invariants; speed is the benchmarks' business.
+	deadline, limit := time.Now().Add(3*time.Second), time.Now().Add(30*time.Second)
+	bidding := func() bool {
+		now := time.Now()
+		return now.Before(deadline) || (accepted.Load() < 100 && now.Before(limit))
+	}
 	var wg sync.WaitGroup
 	for i, u := range users {
 		wg.Go(func() {
 			b := bidders[i%2]
 			next := int64(1_000)
-			for time.Now().Before(deadline) {
+			for bidding() {
 				amount := next
 				if rand.IntN(10) == 0 {
 					amount += int64(rand.IntN(5)) * auction.Increment(next)
@@ -70,7 +77,7 @@ func TestConcurrentBiddersOnOneAuctionKeepEveryInvariant(t *testing.T) {
 	wg.Wait()
 	t.Logf("accepted %d bids, refused %d", accepted.Load(), refused.Load())
 	if accepted.Load() < 100 {
-		t.Errorf("only %d bids accepted in 3 s", accepted.Load())
+		t.Errorf("only %d bids accepted in 30 s", accepted.Load())
 	}
 	if s := f.snap(id); s.count != accepted.Load() || s.bids != accepted.Load() {
 		t.Errorf("accepted %d, auction says %+v", accepted.Load(), s)
