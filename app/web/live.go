@@ -410,14 +410,7 @@ func (s *Server) bidSocket(c *websocket.Conn) {
 	conn.SetReadLimit(wsReadLimit)
 	conn.SetReadDeadline(time.Now().Add(wsReadWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsReadWait)) })
-	var ping *time.Timer
-	ping = time.AfterFunc(wsPing, func() {
-		if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
-			conn.Close()
-			return
-		}
-		ping.Reset(wsPing)
-	})
+	k.schedulePing()
 	// Shutdown: close with 1012 so that htmx reconnects elsewhere.
 	stopOnShutdown := context.AfterFunc(s.stopping, func() { sub.End(live.ErrClosed) })
 	sub.Start(k.wake)
@@ -429,7 +422,9 @@ func (s *Server) bidSocket(c *websocket.Conn) {
 	}
 	close(k.readerDone)
 	stopOnShutdown()
-	ping.Stop()
+	if t := k.ping.Load(); t != nil {
+		t.Stop() // one that is firing finds the connection closed
+	}
 	sub.Close()
 	// Wait for a write in progress, and let none start after.
 	k.mu.Lock()
@@ -447,6 +442,20 @@ type socket struct {
 	closed   bool       // the reader has returned: write nothing more
 	buf      []*live.Message
 	deadline writeDeadline
+
+	ping atomic.Pointer[time.Timer]
+}
+
+// schedulePing pings the page in wsPing, and again after each ping.
+// WriteControl may run beside a drain's write.
+func (k *socket) schedulePing() {
+	k.ping.Store(time.AfterFunc(wsPing, func() {
+		if k.conn.WriteControl(fws.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
+			k.conn.Close()
+			return
+		}
+		k.schedulePing()
+	}))
 }
 
 // prepared is m as a WebSocket text frame, built once for every socket
