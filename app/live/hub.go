@@ -190,7 +190,6 @@ type Sub struct {
 	ids  []int64
 	user int64
 	max  int // queued messages allowed before it counts as fallen behind
-	gone chan struct{}
 
 	mu    sync.Mutex // guards the fields below; taken after h.mu
 	q     []*Message
@@ -239,8 +238,8 @@ func (s *Sub) Take(buf []*Message) ([]*Message, bool) {
 	buf = append(buf, s.q...)
 	clear(s.q)
 	s.q = s.q[:0]
-	if cap(s.q) > 4*s.max/3 {
-		s.q = nil
+	if cap(s.q) > 4 {
+		s.q = nil // a burst's queue is not kept for the quiet after it
 	}
 	if s.ended {
 		return buf, false
@@ -251,11 +250,8 @@ func (s *Sub) Take(buf []*Message) ([]*Message, bool) {
 	return buf, true
 }
 
-// Gone is closed when the subscription ends: it fell behind (ErrSlow), the
-// hub is closing (ErrClosed), or Close was called.
-func (s *Sub) Gone() <-chan struct{} { return s.gone }
-
-// Err is why the subscription ended (nil after Close, or while it lasts).
+// Err is why the subscription ended: ErrSlow (it fell behind), ErrClosed
+// (the hub is closing), nil after Close or while it lasts.
 func (s *Sub) Err() error {
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
@@ -282,7 +278,7 @@ func (s *Sub) End(reason error) {
 func (h *Hub) WatchCountdowns(ctx context.Context, lang i18n.Lang, ids []int64, user int64) (*Sub, error) {
 	n := max(len(ids), 1)
 	s := &Sub{h: h, kind: kindSSE, lang: lang, ids: ids, user: user,
-		max: h.opt.Queue * n, gone: make(chan struct{})}
+		max: h.opt.Queue * n}
 	return s, h.subscribe(ctx, s)
 }
 
@@ -290,7 +286,7 @@ func (h *Hub) WatchCountdowns(ctx context.Context, lang i18n.Lang, ids []int64, 
 // first message brings the page up to date (state and latest rows).
 func (h *Hub) WatchBids(ctx context.Context, lang i18n.Lang, id int64) (*Sub, error) {
 	s := &Sub{h: h, kind: kindWS, lang: lang, ids: []int64{id},
-		max: h.opt.Queue, gone: make(chan struct{})}
+		max: h.opt.Queue}
 	return s, h.subscribe(ctx, s)
 }
 
@@ -336,7 +332,6 @@ func (h *Hub) drop(s *Sub, why error) {
 			}
 		}
 	}
-	close(s.gone)
 	s.mu.Lock()
 	s.ended = true
 	if why == ErrSlow {
@@ -444,17 +439,4 @@ func (h *Hub) notFound(r *room) {
 	if h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
 	}
-}
-
-// Exists reports whether auction id exists, from the cache when it is
-// watched already.
-func (h *Hub) Exists(ctx context.Context, id int64) (bool, error) {
-	h.mu.Lock()
-	r := h.rooms[id]
-	ok := r != nil && r.loaded
-	h.mu.Unlock()
-	if ok {
-		return true, nil
-	}
-	return h.opt.DB.NewSelect().Table("auctions").Where("id = ?", id).Exists(ctx)
 }
