@@ -16,7 +16,7 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 // shutting down, so a load balancer stops sending traffic.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	select {
-	case <-s.done:
+	case <-s.stopping.Done():
 		return c.Status(fiber.StatusServiceUnavailable).SendString("shutting down")
 	default:
 	}

@@ -277,7 +277,7 @@ func (s *Server) stream(nc net.Conn, head []byte, sub *live.Sub) {
 			if !write(net.Buffers{ssePing}) {
 				return
 			}
-		case <-s.done:
+		case <-s.stopping.Done():
 			return
 		}
 	}

@@ -83,11 +83,10 @@ type Server struct {
 	// takes ~160 MB and a second of CPU while it is re-encoded.
 	photos chan struct{}
 
-	// done is closed when shutdown begins, so that long-lived streams end
+	// stopping ends when shutdown begins, so that long-lived streams end
 	// and the server can drain.
 	stopping context.Context
 	stop     context.CancelFunc
-	done     <-chan struct{} // stopping.Done()
 
 	sseStreams, wsStreams *streamCounter
 	wsUpgrade             fiber.Handler
@@ -100,7 +99,7 @@ func New(d Deps) *Server {
 	}
 	d.Limits = d.Limits.withDefaults()
 	stopping, stop := context.WithCancel(context.Background())
-	s := &Server{Deps: d, stopping: stopping, stop: stop, done: stopping.Done(), photos: make(chan struct{}, 2),
+	s := &Server{Deps: d, stopping: stopping, stop: stop, photos: make(chan struct{}, 2),
 		sseStreams: newStreamCounter(d.StreamsPerIP), wsStreams: newStreamCounter(d.StreamsPerIP)}
 	s.sessionRows = auth.NewSessionStorage(d.DB)
 	s.sessions = newSessionStore(s.sessionRows, d.Config.Secure())
@@ -137,7 +136,7 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Done is closed when shutdown begins.
-func (s *Server) Done() <-chan struct{} { return s.done }
+func (s *Server) Done() <-chan struct{} { return s.stopping.Done() }
 
 // Shutdown ends the streams, stops accepting and waits (until ctx ends) for
 // requests in flight.
