@@ -32,6 +32,7 @@ package web
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -41,7 +42,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -202,7 +202,7 @@ func (s *Server) events(c *fiber.Ctx) error {
 	c.Context().Hijack(func(nc net.Conn) {
 		defer s.sseStreams.release(ip)
 		defer sub.Close()
-		s.stream(nc, head, sub)
+		s.stream(tcpConn(nc), head, sub)
 	})
 	return nil
 }
@@ -402,10 +402,8 @@ func (s *Server) bidSocket(c *websocket.Conn) {
 	u.timer.Stop()
 	defer u.release()
 	sub := u.sub
-	// contrib/websocket resets c when this returns; the library's own
-	// connection stays valid for writes that are still finishing.
 	conn := c.Conn
-	k := &socket{conn: conn, sub: sub, readerDone: make(chan struct{})}
+	k := &socket{nc: tcpConn(conn.NetConn()), sub: sub, readerDone: make(chan struct{})}
 
 	conn.SetReadLimit(wsReadLimit)
 	conn.SetReadDeadline(time.Now().Add(wsReadWait))
@@ -423,87 +421,140 @@ func (s *Server) bidSocket(c *websocket.Conn) {
 	close(k.readerDone)
 	stopOnShutdown()
 	if t := k.ping.Load(); t != nil {
-		t.Stop() // one that is firing finds the connection closed
+		t.Stop()
 	}
 	sub.Close()
-	// Wait for a write in progress, and let none start after.
+	// Wait for a write in progress, and let none start after: fasthttp
+	// closes the connection once this returns.
 	k.mu.Lock()
 	k.closed = true
 	k.mu.Unlock()
 }
 
-// socket is a WebSocket's write side.
+// tcpConn is the connection under fasthttp's hijacked-connection wrapper:
+// its writes are the wrapper's, but it hands net.Buffers to one writev,
+// and it is never handed to another request after the handler returns.
+func tcpConn(nc net.Conn) net.Conn {
+	if u, ok := nc.(interface{ UnsafeConn() net.Conn }); ok {
+		return u.UnsafeConn()
+	}
+	return nc
+}
+
+// socket is a WebSocket's write side. Its frames (messages, pings, close)
+// go straight to the connection, under mu, rather than through the
+// library's writer, which moves the connection's deadline (a runtime
+// timer) on every write: at ten thousand sockets a bid, that costs more
+// than the frame. The library writes only from the reading goroutine
+// (pongs, the answer to a close); the connection serialises whole writes,
+// so nothing splits a frame.
 type socket struct {
-	conn       *fws.Conn
+	nc         net.Conn
 	sub        *live.Sub
 	readerDone chan struct{}
 
-	mu       sync.Mutex // held while writing messages
+	mu       sync.Mutex // held while writing
 	closed   bool       // the reader has returned: write nothing more
 	buf      []*live.Message
+	out      net.Buffers
 	deadline writeDeadline
 
 	ping atomic.Pointer[time.Timer]
 }
 
-// schedulePing pings the page in wsPing, and again after each ping.
-// WriteControl may run beside a drain's write.
-func (k *socket) schedulePing() {
-	k.ping.Store(time.AfterFunc(wsPing, func() {
-		if k.conn.WriteControl(fws.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
-			k.conn.Close()
-			return
-		}
-		k.schedulePing()
-	}))
+// Control frames the server sends (RFC 6455 5.5).
+var (
+	pingFrame = []byte{0x89, 0}
+)
+
+// closeFrame is a close frame with code.
+func closeFrame(code int) []byte {
+	return []byte{0x88, 2, byte(code >> 8), byte(code)}
 }
 
-// prepared is m as a WebSocket text frame, built once for every socket
-// that m is queued to.
-func prepared(m *live.Message) *fws.PreparedMessage {
-	pm, _ := m.Encoded(func(b []byte) any {
-		pm, _ := fws.NewPreparedMessage(fws.TextMessage, b)
-		return pm
-	}).(*fws.PreparedMessage)
-	return pm
+// textFrame is m as one unfragmented, uncompressed text frame (RFC 6455
+// 5.2), built once for every socket that m is queued to.
+func textFrame(m *live.Message) []byte {
+	return m.Encoded(func(b []byte) any {
+		var h []byte
+		switch n := len(b); {
+		case n <= 125:
+			h = []byte{0x81, byte(n)}
+		case n <= 0xffff:
+			h = binary.BigEndian.AppendUint16([]byte{0x81, 126}, uint16(n))
+		default:
+			h = binary.BigEndian.AppendUint64([]byte{0x81, 127}, uint64(n))
+		}
+		return append(h[:len(h):len(h)], b...)
+	}).([]byte)
+}
+
+// flush sends the frames in k.out in one write, unless the socket has
+// closed. k.mu is held. A failed write closes the connection: the reader
+// then fails and cleans up.
+func (k *socket) flush() bool {
+	defer func() {
+		clear(k.out)
+		k.out = k.out[:0]
+	}()
+	if k.closed {
+		return false
+	}
+	k.deadline.keep(k.nc.SetWriteDeadline, wsWriteWait)
+	bufs := k.out // WriteTo consumes its receiver
+	if _, err := bufs.WriteTo(k.nc); err != nil {
+		k.nc.Close()
+		return false
+	}
+	return true
+}
+
+// schedulePing pings the page in wsPing, and again after each ping.
+func (k *socket) schedulePing() {
+	k.ping.Store(time.AfterFunc(wsPing, func() {
+		k.mu.Lock()
+		k.out = append(k.out, pingFrame)
+		ok := k.flush()
+		k.mu.Unlock()
+		if ok {
+			k.schedulePing()
+		}
+	}))
 }
 
 // wake is the hub's signal that messages are queued or the subscription
 // ended: one goroutine writes them and ends.
 func (k *socket) wake() { go k.drain() }
 
+// drain writes what is queued, several messages in one write.
 func (k *socket) drain() {
 	k.mu.Lock()
-	if k.closed {
-		k.mu.Unlock()
-		return
-	}
+	defer k.mu.Unlock()
 	for {
 		msgs, ok := k.sub.Take(k.buf[:0])
 		for _, m := range msgs {
-			k.deadline.keep(k.conn.SetWriteDeadline, wsWriteWait)
-			if err := k.conn.WritePreparedMessage(prepared(m)); err != nil {
-				k.mu.Unlock()
-				k.conn.Close() // the reader fails and cleans up
-				return
-			}
+			k.out = append(k.out, textFrame(m))
 		}
 		clear(msgs)
 		k.buf = msgs[:0]
+		if len(msgs) > 0 && !k.flush() {
+			return
+		}
 		if !ok {
-			k.mu.Unlock()
 			k.end()
 			return
 		}
 		if len(msgs) == 0 {
-			k.mu.Unlock()
 			return
 		}
 	}
 }
 
 // end closes the socket the way its subscription ended: 1013 when it fell
-// behind (reconnect and resynchronise), 1012 when the server goes.
+// behind (reconnect and resynchronise), 1012 when the server goes. It
+// sends the close frame and gives the page a moment to answer before the
+// connection goes, so the frame is read rather than lost to a reset. k.mu
+// is held.
 func (k *socket) end() {
 	code := 0
 	switch k.sub.Err() {
@@ -514,20 +565,16 @@ func (k *socket) end() {
 	default:
 		return // closed by the reader
 	}
-	closeSocket(k.conn, code, k.readerDone)
-}
-
-// closeSocket sends a close frame and gives the page a moment to answer
-// before the connection goes, so the frame is read rather than lost to a
-// reset.
-func closeSocket(conn *fws.Conn, code int, readerDone <-chan struct{}) {
-	err := conn.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
-	if err == nil {
-		select {
-		case <-readerDone:
-			return
-		case <-time.After(2 * time.Second):
-		}
+	k.out = append(k.out, closeFrame(code))
+	if !k.flush() {
+		return
 	}
-	conn.Close()
+	k.closed = true // nothing follows a close frame
+	k.mu.Unlock()
+	defer k.mu.Lock()
+	select {
+	case <-k.readerDone:
+	case <-time.After(2 * time.Second):
+		k.nc.Close()
+	}
 }
