@@ -9,7 +9,6 @@ package web_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -22,7 +21,6 @@ import (
 	"regexp"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,13 +32,11 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/uptrace/bun"
 
-	"gavel/app/auction"
 	"gavel/app/config"
 	"gavel/app/db"
 	"gavel/app/db/dbtest"
 	"gavel/app/live"
 	"gavel/app/web"
-	"gavel/views"
 )
 
 const benchServerEnv = "GAVEL_LIVE_BENCH_SERVER"
@@ -252,131 +248,6 @@ func dialMany[T any](b *testing.B, n int, dial func(i int) (T, error)) []T {
 		b.Fatalf("dial: %v", err)
 	}
 	return out
-}
-
-func BenchmarkFanout100(b *testing.B)   { benchFanout(b, 100) }
-func BenchmarkFanout1000(b *testing.B)  { benchFanout(b, 1000) }
-func BenchmarkFanout10000(b *testing.B) { benchFanout(b, 10000) }
-
-// benchFanout measures, per bid, the time from handing it to the auction
-// service (its commit included) to its row arriving on each of n sockets
-// of one auction; one bid at a time.
-func benchFanout(b *testing.B, n int) {
-	raiseFileLimit()
-	f := newBenchFixture(b, 1)
-	srv := startBenchServer(b, f.url)
-	id := f.auctions[0]
-	u := fmt.Sprintf("ws://%s/auctions/%d/ws", srv.addr, id)
-	// A read buffer that takes a whole bid message (1.2 KB) in one read.
-	dialer := &websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 256, HandshakeTimeout: 10 * time.Second}
-	var (
-		t0      atomic.Int64 // the current bid's start, unix ns
-		pending atomic.Pointer[sync.WaitGroup]
-		row     atomic.Pointer[[]byte]       // the current bid's row id, which its message must hold
-		lat     = make([][]time.Duration, n) // per socket
-		lost    atomic.Int64
-		wrong   atomic.Int64
-	)
-	conns := dialMany(b, n, func(i int) (*websocket.Conn, error) {
-		c, _, err := dialer.Dial(u, http.Header{"Origin": {srv.url}})
-		if err != nil {
-			return nil, err
-		}
-		if _, _, err := c.ReadMessage(); err != nil { // the first sync
-			return nil, err
-		}
-		return c, nil
-	})
-	var readers sync.WaitGroup
-	for i, c := range conns {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			buf := make([]byte, 4096)
-			for {
-				_, r, err := c.NextReader()
-				if err != nil {
-					if wg := pending.Load(); wg != nil {
-						lost.Add(1)
-					}
-					return
-				}
-				at := time.Since(time.Unix(0, t0.Load()))
-				n, _ := io.ReadFull(r, buf)
-				wg := pending.Load()
-				if wg == nil {
-					continue
-				}
-				if want := row.Load(); n == len(buf) || want == nil || !bytes.Contains(buf[:n], *want) {
-					wrong.Add(1)
-				}
-				lat[i] = append(lat[i], at)
-				wg.Done()
-			}
-		}()
-	}
-	bidder := auction.NewBidder(f.db, auction.BidderOptions{})
-	defer bidder.Close()
-	amount := int64(1000)
-	var lastBid int64
-	if err := f.db.QueryRow(`SELECT COALESCE(max(id), 0) FROM bids`).Scan(&lastBid); err != nil {
-		b.Fatal(err)
-	}
-	bids := 0
-	cpu0, sys0 := srv.cpu(b)
-	tool0, _ := processCPU(b, os.Getpid())
-	for b.Loop() {
-		var wg sync.WaitGroup
-		wg.Add(n)
-		pending.Store(&wg)
-		// The bid's id is known once it commits, and its row may arrive
-		// before PlaceBid returns: expect the next id (nobody else bids).
-		want := []byte(`id="` + views.BidRowID(lastBid+1) + `"`)
-		row.Store(&want)
-		t0.Store(time.Now().UnixNano())
-		placed, err := bidder.PlaceBid(context.Background(), auction.BidInput{AuctionID: id,
-			BidderID: f.bidders[bids%2], Amount: amount})
-		if err != nil {
-			b.Fatal(err)
-		}
-		lastBid = placed.ID
-		bids++
-		amount += auction.Increment(amount)
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			b.Fatalf("bid %d: not every socket got it (%d lost)", bids, lost.Load())
-		}
-		pending.Store(nil)
-	}
-	b.StopTimer()
-	cpu1, sys1 := srv.cpu(b)
-	serverCPU, serverSys := cpu1-cpu0, sys1-sys0
-	tool1, _ := processCPU(b, os.Getpid())
-	if w := wrong.Load(); w > 0 {
-		b.Fatalf("%d messages were not the bid's row", w)
-	}
-	for _, c := range conns {
-		c.Close()
-	}
-	readers.Wait()
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(bids), "bids")
-	b.ReportMetric(float64(serverCPU.Microseconds())/1000/float64(bids), "server-cpu-ms/bid")
-	b.ReportMetric(float64(serverSys.Microseconds())/1000/float64(bids), "server-sys-ms/bid")
-	// The load tool's own CPU (its readers, and the bidder).
-	b.ReportMetric(float64((tool1-tool0).Microseconds())/1000/float64(bids), "tool-cpu-ms/bid")
 }
 
 // BenchmarkIdleSSE10000 opens 10,000 SSE streams, each watching one of 100

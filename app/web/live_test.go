@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/fasthttp/websocket"
 
 	"gavel/app/auction"
@@ -320,6 +322,76 @@ func TestSocketThatNeverReadsIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 		t.Errorf("the reading socket got %d of %d rows", n, rounds*10)
 	}
 	waitFor(t, 5*time.Second, "the slow socket to be dropped", func() bool { _, ws := a.Hub.Subscribers(); return ws == 1 })
+}
+
+func TestFramesTheClientTakesInPartsArriveWholeAndInOrder(t *testing.T) {
+	t.Parallel()
+	a := startLive(t, dbtest.URL(t), func(o *live.Options, _ *web.Deps) { o.Queue = 1000 })
+	seller := newUser(t, a.DB, "seller")
+	alice := newUser(t, a.DB, "alice")
+	bob := newUser(t, a.DB, "bob")
+	id := newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour)
+
+	conn, _, err := slowDialer.Dial(wsURL(a, id), http.Header{"Origin": {a.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	readFrame(t, conn, 3*time.Second)
+	// 3,000 rows of about 1.6 KB while the page reads nothing: more than
+	// the connection takes (its send buffer grows to tcp_wmem's 4 MB), so
+	// a frame goes out in part, and its rest and the frames after it wait
+	// for the client.
+	const n = 3000
+	var bids []bidIn
+	for k := range n {
+		bids = append(bids, bidIn{[]int64{alice, bob}[k%2], 10_000 + int64(k)*1000, strings.Repeat("🔨", 100)})
+	}
+	commitBurst(t, a.DB, id, bids...)
+	time.Sleep(300 * time.Millisecond)
+	// A ping meanwhile: its pong waits for the frame under way.
+	pong := make(chan string, 1)
+	conn.SetPongHandler(func(s string) error { pong <- s; return nil })
+	if err := conn.WriteControl(websocket.PingMessage, []byte("still there?"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	if err := a.DB.NewSelect().Table("bids").Column("id").Where("auction_id = ?", id).Order("id").Scan(context.Background(), &ids); err != nil {
+		t.Fatal(err)
+	}
+	// The hub sends bids that come together in one message; whatever the
+	// split, every row arrives once.
+	var got []int64
+	for len(got) < len(ids) {
+		rows := readFrame(t, conn, 5*time.Second).Find("tbody#" + views.BidRowsID + " tr.bid-row")
+		rows.Each(func(_ int, row *goquery.Selection) {
+			id, _ := row.Attr("id")
+			got = append(got, mustInt(t, strings.TrimPrefix(id, "bid-")))
+		})
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, ids) {
+		t.Fatalf("rows %v…, want %v…", got[:5], ids[:5])
+	}
+	// A page that closes gets its code back (after the pong, which came
+	// after the frames), and the socket ends.
+	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"),
+		time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, _, err := conn.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Errorf("after close: %v", err)
+	}
+	select {
+	case got := <-pong:
+		if got != "still there?" {
+			t.Errorf("pong %q", got)
+		}
+	default:
+		t.Error("no pong")
+	}
+	waitFor(t, 3*time.Second, "the socket to end", func() bool { _, ws := a.Hub.Subscribers(); return ws == 0 })
 }
 
 func TestSSEStreamThatNeverReadsIsDroppedWhileOthersKeepReceiving(t *testing.T) {

@@ -90,6 +90,7 @@ type Server struct {
 
 	sseStreams, wsStreams *streamCounter
 	wsUpgrade             fiber.Handler
+	writers               *writerPool
 }
 
 // New builds the app and its routes.
@@ -100,7 +101,8 @@ func New(d Deps) *Server {
 	d.Limits = d.Limits.withDefaults()
 	stopping, stop := context.WithCancel(context.Background())
 	s := &Server{Deps: d, stopping: stopping, stop: stop, photos: make(chan struct{}, 2),
-		sseStreams: newStreamCounter(d.StreamsPerIP), wsStreams: newStreamCounter(d.StreamsPerIP)}
+		sseStreams: newStreamCounter(d.StreamsPerIP), wsStreams: newStreamCounter(d.StreamsPerIP),
+		writers: newWriterPool()}
 	s.sessionRows = auth.NewSessionStorage(d.DB)
 	s.sessions = newSessionStore(s.sessionRows, d.Config.Secure())
 	s.wsUpgrade = s.newWSUpgrade()
