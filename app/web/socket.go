@@ -52,6 +52,9 @@ func (s *Server) bidSocket(c *websocket.Conn) {
 		}
 	}
 	close(k.readerDone)
+	// The page is gone or closing: a write still waiting on it fails now
+	// rather than at its deadline.
+	k.nc.Close()
 	stopOnShutdown()
 	if t := k.ping.Load(); t != nil {
 		t.Stop()
