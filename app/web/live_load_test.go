@@ -56,7 +56,7 @@ type wsClients struct {
 	rounds  int32
 	at      []time.Duration // when socket i's frame of the current round arrived
 	seen    []int32         // the round socket i's frame last arrived in
-	partial [][]byte        // readNow: the start of a frame not all read yet
+	partial [][]byte        // the start of a frame not all read yet
 
 	lat   [2][]time.Duration // every round's, every socket's: [arrival, read]
 	wrong atomic.Int64       // frames that were not the round's row, or not whole
@@ -74,62 +74,32 @@ type round struct {
 
 // dialWSClients opens n sockets to path on addr (127.0.0.1:port) with
 // origin, and starts watching them.
-func dialWSClients(addr, path, origin string, n int) (*wsClients, error) {
+func dialWSClients(b *testing.B, addr, path, origin string, n int) *wsClients {
 	req := []byte("GET " + path + " HTTP/1.1\r\nHost: " + addr +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13" +
 		"\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " + origin + "\r\n\r\n")
-	w := &wsClients{epfd: -1, fds: make([]int, n), at: make([]time.Duration, n), seen: make([]int32, n),
-		partial: make([][]byte, n)}
-	for i := range w.fds {
-		w.fds[i] = -1
-	}
-	var next atomic.Int64
-	var failed atomic.Value
-	var dialers sync.WaitGroup
-	for range 32 {
-		dialers.Add(1)
-		go func() {
-			defer dialers.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || failed.Load() != nil {
-					return
-				}
-				fd, err := dialRawWS(addr, req)
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				w.fds[i] = fd
-			}
-		}()
-	}
-	dialers.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		w.Close()
-		return nil, err
-	}
+	w := &wsClients{epfd: -1, at: make([]time.Duration, n), seen: make([]int32, n), partial: make([][]byte, n)}
+	w.fds = dialMany(b, n, func(int) (int, error) { return dialRawWS(addr, req) })
+	b.Cleanup(w.Close)
 	var err error
 	if w.epfd, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC); err != nil {
-		w.Close()
-		return nil, err
+		b.Fatal(err)
 	}
 	for i, fd := range w.fds {
 		// Edge-triggered: a frame left unread until the round ends is
 		// reported once, when it arrives.
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(i)}
 		if err := syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			w.Close()
-			return nil, err
+			b.Fatal(err)
 		}
 	}
 	w.loop.Add(1)
 	go w.watch()
-	return w, nil
+	return w
 }
 
 // dialRawWS connects, upgrades and reads the first message through a
-// net.Conn, then hands a duplicate of its descriptor to the loops (closing
+// net.Conn, then hands a duplicate of its descriptor to the loop (closing
 // the original takes it out of Go's netpoller).
 func dialRawWS(addr string, req []byte) (int, error) {
 	c, err := net.Dial("tcp", addr)
@@ -373,18 +343,19 @@ func (w *wsClients) finish(r *round) {
 	w.lat[k] = append(w.lat[k], w.at...)
 }
 
-// Close stops the loop and closes every socket.
+// Close stops the loop and closes every socket. It is safe to call more
+// than once.
 func (w *wsClients) Close() {
 	w.stop.Store(true)
 	w.loop.Wait()
 	if w.epfd >= 0 {
 		syscall.Close(w.epfd)
+		w.epfd = -1
 	}
 	for _, fd := range w.fds {
-		if fd >= 0 {
-			syscall.Close(fd)
-		}
+		syscall.Close(fd)
 	}
+	w.fds = nil
 }
 
 func BenchmarkFanout100(b *testing.B)   { benchFanout(b, 100) }
@@ -401,11 +372,7 @@ func benchFanout(b *testing.B, n int) {
 	f := newBenchFixture(b, 1)
 	srv := startBenchServer(b, f.url)
 	id := f.auctions[0]
-	clients, err := dialWSClients(srv.addr, fmt.Sprintf("/auctions/%d/ws", id), srv.url, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer clients.Close()
+	clients := dialWSClients(b, srv.addr, fmt.Sprintf("/auctions/%d/ws", id), srv.url, n)
 	bidder := auction.NewBidder(f.db, auction.BidderOptions{})
 	defer bidder.Close()
 	amount := int64(1000)
