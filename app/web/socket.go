@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
@@ -224,7 +225,7 @@ func (k *socket) tryFlush() error {
 	var werr error
 	err := k.raw.Write(func(fd uintptr) bool {
 		for {
-			n, werr = syscall.Write(int(fd), k.out[0])
+			n, werr = writeNow(fd, k.out[0])
 			if werr != syscall.EINTR {
 				return true // never wait here
 			}
@@ -244,6 +245,19 @@ func (k *socket) tryFlush() error {
 	}
 	k.reset()
 	return nil
+}
+
+// writeNow is write(2) on a non-blocking descriptor, made without telling
+// the scheduler that a system call began: it cannot block, and at ten
+// thousand writes a bid, marking each one costs more than the write's own
+// work in user space (the runtime's monitor keeps handing the processor
+// of a goroutine "in a system call" to another thread).
+func writeNow(fd uintptr, b []byte) (int, error) {
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 // wake is the hub's signal that messages are queued or the subscription
