@@ -247,13 +247,15 @@ func (k *socket) tryFlush() error {
 	return nil
 }
 
-// writeNow is write(2) on a non-blocking descriptor, made without telling
-// the scheduler that a system call began: it cannot block, and at ten
-// thousand writes a bid, marking each one costs more than the write's own
-// work in user space (the runtime's monitor keeps handing the processor
-// of a goroutine "in a system call" to another thread).
+// writeNow sends b on a non-blocking socket. It is made with RawSyscall,
+// without telling the scheduler that a system call began, since it cannot
+// block: at ten thousand writes a bid, the runtime's monitor otherwise
+// keeps handing the processor of a goroutine "in a system call" to another
+// thread. send(2) rather than write(2) skips the file layer's checks, and
+// MSG_NOSIGNAL a SIGPIPE from a client that is gone.
 func writeNow(fd uintptr, b []byte) (int, error) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+		syscall.MSG_NOSIGNAL, 0, 0)
 	if e != 0 {
 		return 0, e
 	}
