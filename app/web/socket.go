@@ -92,11 +92,10 @@ type socket struct {
 	pool       *writerPool
 	readerDone chan struct{}
 
-	mu       sync.Mutex // held while writing, and while a write is unfinished
-	closed   bool       // a close frame went, or the reader returned: write nothing more
-	buf      []*live.Message
-	out      net.Buffers // what is to be written; the rest of a frame the client did not take yet
-	deadline writeDeadline
+	mu     sync.Mutex // held while writing, and while a write is unfinished
+	closed bool       // a close frame went, or the reader returned: write nothing more
+	buf    []*live.Message
+	out    net.Buffers // what is to be written; the rest of a frame the client did not take yet
 
 	ping atomic.Pointer[time.Timer]
 }
@@ -194,12 +193,15 @@ func (k *socket) flush() bool {
 	if k.closed {
 		return false
 	}
-	k.deadline.keep(k.nc.SetWriteDeadline, wsWriteWait)
+	k.nc.SetWriteDeadline(time.Now().Add(wsWriteWait))
 	bufs := k.out // WriteTo consumes its receiver
 	if _, err := bufs.WriteTo(k.nc); err != nil {
 		k.nc.Close()
 		return false
 	}
+	// No deadline between writes: tryFlush never waits, and must not find
+	// an old one passed.
+	k.nc.SetWriteDeadline(time.Time{})
 	return true
 }
 
@@ -220,7 +222,6 @@ func (k *socket) tryFlush() error {
 	if k.raw == nil || len(k.out) != 1 {
 		return errWouldWait // rare: let flush write them, waiting if need be
 	}
-	k.deadline.keep(k.nc.SetWriteDeadline, wsWriteWait)
 	var n int
 	var werr error
 	err := k.raw.Write(func(fd uintptr) bool {
