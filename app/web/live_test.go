@@ -148,10 +148,7 @@ func TestSSERejectsBadListsAndCapsStreamsPerAddress(t *testing.T) {
 func TestWebSocketSyncsThenGetsACommittedBidAsRowAndOOBFragments(t *testing.T) {
 	t.Parallel()
 	a := startLive(t, dbtest.URL(t))
-	seller := newUser(t, a.DB, "seller")
-	alice := newUser(t, a.DB, "alice")
-	bob := newUser(t, a.DB, "bob")
-	id := newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour)
+	id, alice, bob := lampAndTwoBidders(t, a)
 	bid(t, a.DB, id, alice, 10_000, "first")
 
 	conn := dialWS(t, a, id)
@@ -270,19 +267,32 @@ var slowDialer = &websocket.Dialer{
 	},
 }
 
-func TestSocketThatNeverReadsIsDroppedWhileOthersKeepReceiving(t *testing.T) {
-	t.Parallel()
-	a := startLive(t, dbtest.URL(t), func(o *live.Options, _ *web.Deps) { o.Queue = 16 })
-	seller := newUser(t, a.DB, "seller")
-	alice := newUser(t, a.DB, "alice")
-	bob := newUser(t, a.DB, "bob")
-	id := newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour)
-
-	slow, _, err := slowDialer.Dial(wsURL(a, id), http.Header{"Origin": {a.URL}})
+// dialSlowWS opens a socket whose client takes at most about a kilobyte
+// until it reads.
+func dialSlowWS(t *testing.T, a *liveApp, id int64) *websocket.Conn {
+	t.Helper()
+	conn, _, err := slowDialer.Dial(wsURL(a, id), http.Header{"Origin": {a.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer slow.Close()
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// lampAndTwoBidders lists an hour-long auction and signs up alice and bob.
+func lampAndTwoBidders(t *testing.T, a *liveApp) (id, alice, bob int64) {
+	t.Helper()
+	seller := newUser(t, a.DB, "seller")
+	alice, bob = newUser(t, a.DB, "alice"), newUser(t, a.DB, "bob")
+	return newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour), alice, bob
+}
+
+func TestSocketThatNeverReadsIsDroppedWhileOthersKeepReceiving(t *testing.T) {
+	t.Parallel()
+	a := startLive(t, dbtest.URL(t), func(o *live.Options, _ *web.Deps) { o.Queue = 16 })
+	id, alice, bob := lampAndTwoBidders(t, a)
+
+	dialSlowWS(t, a, id) // and never read
 	fast := dialWS(t, a, id)
 	readFrame(t, fast, 3*time.Second)
 	waitFor(t, 3*time.Second, "both sockets", func() bool { _, ws := a.Hub.Subscribers(); return ws == 2 })
@@ -327,16 +337,9 @@ func TestSocketThatNeverReadsIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 func TestFramesTheClientTakesInPartsArriveWholeAndInOrder(t *testing.T) {
 	t.Parallel()
 	a := startLive(t, dbtest.URL(t), func(o *live.Options, _ *web.Deps) { o.Queue = 1000 })
-	seller := newUser(t, a.DB, "seller")
-	alice := newUser(t, a.DB, "alice")
-	bob := newUser(t, a.DB, "bob")
-	id := newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour)
+	id, alice, bob := lampAndTwoBidders(t, a)
 
-	conn, _, err := slowDialer.Dial(wsURL(a, id), http.Header{"Origin": {a.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialSlowWS(t, a, id)
 	readFrame(t, conn, 3*time.Second)
 	// 3,000 rows of about 1.6 KB while the page reads nothing: more than
 	// the connection takes (its send buffer grows to tcp_wmem's 4 MB), so
