@@ -371,8 +371,9 @@ type upgrading struct {
 	timer   *time.Timer
 }
 
-// newWSUpgrade is the upgrade handler of auctionSocket. Write buffers come
-// from a pool, so an idle socket holds none.
+// newWSUpgrade is the upgrade handler of auctionSocket. The library's
+// message writer is never used (socket.go writes every frame); its buffer
+// would come from a pool, so no socket holds one.
 func (s *Server) newWSUpgrade() fiber.Handler {
 	return websocket.New(s.bidSocket, websocket.Config{
 		HandshakeTimeout: 10 * time.Second,
