@@ -137,9 +137,6 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve serves HTTP on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
-// Done is closed when shutdown begins.
-func (s *Server) Done() <-chan struct{} { return s.stopping.Done() }
-
 // Shutdown ends the streams, stops accepting and waits (until ctx ends) for
 // requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
