@@ -324,7 +324,7 @@ func TestSocketThatNeverReadsIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 		var bids []bidIn
 		for k := range 10 {
 			bids = append(bids, bidIn{[]int64{alice, bob}[k%2], amount, msg})
-			amount += 1000
+			amount += auction.Increment(amount)
 		}
 		commitBurst(t, a.DB, id, bids...)
 	}
@@ -347,8 +347,10 @@ func TestFramesTheClientTakesInPartsArriveWholeAndInOrder(t *testing.T) {
 	// for the client.
 	const n = 3000
 	var bids []bidIn
+	amount := int64(10_000)
 	for k := range n {
-		bids = append(bids, bidIn{[]int64{alice, bob}[k%2], 10_000 + int64(k)*1000, strings.Repeat("🔨", 100)})
+		bids = append(bids, bidIn{[]int64{alice, bob}[k%2], amount, strings.Repeat("🔨", 100)})
+		amount += auction.Increment(amount)
 	}
 	commitBurst(t, a.DB, id, bids...)
 	time.Sleep(300 * time.Millisecond)
