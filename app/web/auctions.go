@@ -240,7 +240,7 @@ func (s *Server) roomWithBids(c *fiber.Ctx, id, before int64) (pages.Room, error
 		return r, err
 	}
 	for _, b := range bids {
-		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt})
+		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
 	}
 	if len(bids) == auction.MaxBidsPage {
 		r.OlderBefore = bids[len(bids)-1].ID
