@@ -37,8 +37,8 @@ func (e *errUnconfirmed) Unwrap() error { return e.err }
 // request; an error means nothing was committed, or (errUnconfirmed) that
 // nobody knows yet.
 //
-// The transaction makes five round trips whatever the batch holds: BEGIN,
-// lock the auction, lock the accounts (reading the time), write everything
+// The transaction makes four round trips whatever the batch holds: BEGIN,
+// lock the auction and the accounts (reading the time), write everything
 // in one statement, COMMIT. Its statements go straight to database/sql with
 // $n parameters rather than through bun, which inlines arguments: fixed
 // statement texts let pgx prepare each once per connection.
@@ -61,14 +61,13 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 		}
 	}()
 
-	// The auction row alone (no join: FOR UPDATE on an outer join is
-	// refused, and we want nothing else locked yet).
-	l := Lot{ID: auctionID}
-	err = tx.QueryRowContext(ctx, `SELECT seller_id, title, status, start_price, current_price,
-		COALESCE(leader_id, 0), COALESCE(leader_max, 0), bid_count, ends_at, scheduled_end, extensions, soft_close
-		FROM auctions WHERE id = $1 FOR UPDATE`, auctionID).
-		Scan(&l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
-			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose)
+	var ids []int64
+	for _, req := range batch {
+		if id := req.in.BidderID; !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	l, now, err := lockLot(ctx, tx, auctionID, ids)
 	if errors.Is(err, sql.ErrNoRows) {
 		for i := range res {
 			res[i].err = ErrNotFound
@@ -76,33 +75,14 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 		return res, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
-	}
-
-	var now time.Time
-	if l.Status == StatusOpen {
-		var ids []int64
-		for _, req := range batch {
-			if id := req.in.BidderID; id != l.SellerID && !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
-		}
-		if len(ids) > 0 {
-			// The leader too: being outbid releases their commitment.
-			if l.LeaderID != 0 && !slices.Contains(ids, l.LeaderID) {
-				ids = append(ids, l.LeaderID)
-			}
-			if l.Accounts, now, err = lockAccounts(ctx, tx, ids); err != nil {
-				return nil, err
-			}
-		}
+		return nil, err
 	}
 
 	var rows []Row
 	maxes := map[int64]int64{}
 	for i, req := range batch {
 		in := req.in
-		v := b.rules.Judge(&l, now, Submission{BidderID: in.BidderID, Max: in.Amount, Message: in.Message})
+		v := b.rules.Judge(l, now, Submission{BidderID: in.BidderID, Max: in.Amount, Message: in.Message})
 		if v.Err != nil {
 			res[i].err = v.Err
 			continue
@@ -117,7 +97,10 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 		return res, nil
 	}
 
-	ids, err := b.write(ctx, tx, &l, now, rows, maxes)
+	if b.beforeWrite != nil {
+		b.beforeWrite()
+	}
+	rowIDs, err := b.write(ctx, tx, l, now, rows, maxes)
 	if err != nil {
 		return nil, err
 	}
@@ -129,14 +112,14 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 			continue
 		}
 		for _, r := range rows[k : k+res[i].rows] {
-			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: ids[k], AuctionID: auctionID, BidderID: r.BidderID,
+			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: rowIDs[k], AuctionID: auctionID, BidderID: r.BidderID,
 				Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Message: r.Message, Auto: r.Auto, CreatedAt: now})
 			k++
 		}
 	}
 	if err = tx.Commit(); err != nil {
 		committed = true // whatever happened, a rollback cannot change it now
-		return nil, &errUnconfirmed{err: err, ids: ids, maxes: maxes, res: res}
+		return nil, &errUnconfirmed{err: err, ids: rowIDs, maxes: maxes, res: res}
 	}
 	committed = true
 	return res, nil
@@ -224,42 +207,66 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 	return ids, nil
 }
 
-// lockAccounts locks the users' rows and returns their money, and the
-// time read once every lock is held.
+// lockLot locks auction auctionID, then the accounts of users ids and of
+// its leader, and returns the lot and the time read once every lock is
+// held: one statement.
 //
-// The rows are locked in id order: every writer and the sweeper lock users
-// that way, so two of them can never wait on each other in a cycle.
-// FOR NO KEY UPDATE rather than FOR UPDATE, because inserting a bid or a
-// listing takes KEY SHARE on the user row, and that need not wait.
+// The auction's row is locked first, alone (FOR UPDATE on an outer join is
+// refused): the WITH is not inlined, as it locks, and the users' rows are
+// reached through it, so they are locked after it. They are locked in id
+// order: every writer and the sweeper lock users that way, so two of them
+// can never wait on each other in a cycle. FOR NO KEY UPDATE rather than
+// FOR UPDATE, because inserting a bid or a listing takes KEY SHARE on the
+// user row, and that need not wait. The seller's row is locked too when
+// they are among ids (they are refused all the same).
 //
-// committed is read from the locked row itself: after a wait, PostgreSQL
-// returns the row as the transaction we waited for left it, so it counts
-// every commitment that transaction made. The clock is read by the outer
-// query as each locked row comes up, so the latest reading follows every
-// wait, and a bid is never stamped earlier than the moment it was judged.
-func lockAccounts(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]*Account, time.Time, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.balance, u.committed, u.nick, clock_timestamp()
-		FROM (SELECT id, balance, committed, nick FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE) u`, ids)
+// Everything the judge reads comes from locked rows, and after a wait
+// PostgreSQL returns a row as the transaction we waited for left it: the
+// leader, and each user's committed, are current whatever ran meanwhile.
+// The clock is read by the outer query as each locked row comes up, so the
+// latest reading follows every wait, and a bid is never stamped earlier
+// than the moment it was judged.
+func lockLot(ctx context.Context, tx *sql.Tx, auctionID int64, ids []int64) (*Lot, time.Time, error) {
+	rows, err := tx.QueryContext(ctx, `WITH a AS (
+			SELECT id, seller_id, title, status, start_price, current_price, leader_id, leader_max,
+				bid_count, ends_at, scheduled_end, extensions, soft_close
+			FROM auctions WHERE id = $1 FOR UPDATE)
+		SELECT a.seller_id, a.title, a.status, a.start_price, a.current_price, COALESCE(a.leader_id, 0),
+			COALESCE(a.leader_max, 0), a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close,
+			COALESCE(u.id, 0), COALESCE(u.balance, 0), COALESCE(u.committed, 0), COALESCE(u.nick, ''), clock_timestamp()
+		FROM a LEFT JOIN LATERAL (
+			SELECT id, balance, committed, nick FROM users
+			WHERE a.status = 'open' AND (id = ANY($2) OR id = a.leader_id)
+			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("lock bidders: %w", err)
+		return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
 	defer rows.Close()
-	accounts := make(map[int64]*Account, len(ids))
+	l := &Lot{ID: auctionID, Accounts: make(map[int64]*Account, len(ids)+1)}
 	var now time.Time
+	n := 0
 	for rows.Next() {
+		n++
 		var id int64
 		var t time.Time
 		a := &Account{}
-		if err := rows.Scan(&id, &a.Balance, &a.Committed, &a.Nick, &t); err != nil {
-			return nil, time.Time{}, fmt.Errorf("lock bidders: %w", err)
+		if err := rows.Scan(&l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
+			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose,
+			&id, &a.Balance, &a.Committed, &a.Nick, &t); err != nil {
+			return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
 		}
-		accounts[id] = a
+		if id != 0 {
+			l.Accounts[id] = a
+		}
 		if t.After(now) {
 			now = t
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, time.Time{}, fmt.Errorf("lock bidders: %w", err)
+		return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
-	return accounts, now, nil
+	if n == 0 {
+		return nil, time.Time{}, sql.ErrNoRows
+	}
+	return l, now, nil
 }

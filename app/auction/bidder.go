@@ -27,6 +27,9 @@ type Bidder struct {
 	idle     time.Duration
 	maxBatch int
 	rules    SoftClose
+	// beforeWrite, when set (by tests), runs between judging a batch and
+	// writing it, with every lock held.
+	beforeWrite func()
 
 	mu      sync.Mutex
 	writers map[int64]*writer // by auction id
