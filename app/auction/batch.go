@@ -117,6 +117,9 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 			k++
 		}
 	}
+	if b.beforeCommit != nil {
+		b.beforeCommit()
+	}
 	if err = tx.Commit(); err != nil {
 		committed = true // whatever happened, a rollback cannot change it now
 		return nil, &errUnconfirmed{err: err, ids: rowIDs, maxes: maxes, res: res}

@@ -27,9 +27,10 @@ type Bidder struct {
 	idle     time.Duration
 	maxBatch int
 	rules    SoftClose
-	// beforeWrite, when set (by tests), runs between judging a batch and
-	// writing it, with every lock held.
-	beforeWrite func()
+	// beforeWrite and beforeCommit, when set (by tests), run between
+	// judging a batch and writing it, and between writing and COMMIT, with
+	// every lock held.
+	beforeWrite, beforeCommit func()
 
 	mu      sync.Mutex
 	writers map[int64]*writer // by auction id

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -394,6 +395,40 @@ func TestWritersExitWhenIdleAndCloseDrains(t *testing.T) {
 	}
 	if n := f.int64(`SELECT count(*) FROM bids`); n != int64(accepted+3) {
 		t.Errorf("%d bids stored, %d accepted", n, accepted+3)
+	}
+	f.checkInvariants()
+}
+
+// A batch whose COMMIT fails (its connection is cut just before) is never
+// answered from a blind re-judging: the writer finds out that nothing
+// committed, runs the batch again and answers from that. Before, the bid
+// was answered with the connection's error, or a refusal.
+func TestAFailedCommitIsFoundOutNotAnsweredBlindly(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	id := f.auction(seller, 1_000)
+	b := newBidder(t, f.db, auction.BidderOptions{})
+	var cut atomic.Bool
+	auction.HoldBeforeCommit(b, func() {
+		if cut.Swap(true) {
+			return
+		}
+		var n int
+		if err := f.db.QueryRowContext(f.ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("cut the batch's connection: %d, %v", n, err)
+		}
+	})
+	placed, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000})
+	if err != nil || placed.Result != auction.Leading || len(placed.Bids) != 1 {
+		t.Fatalf("after a cut COMMIT: %+v, %v", placed, err)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 1 || placed.Bids[0].ID == 0 {
+		t.Errorf("%d rows stored, answered with bid %d", n, placed.Bids[0].ID)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE id = ?`, placed.Bids[0].ID); n != 1 {
+		t.Errorf("the answered bid %d is not in the table", placed.Bids[0].ID)
 	}
 	f.checkInvariants()
 }
