@@ -173,17 +173,14 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 	n := len(rows)
 	bidders, amounts, autos := make([]int64, n), make([]int64, n), make([]bool, n)
 	messages, payloads := make([]string, n), make([]string, n)
-	window, until := b.rules.For(l.SoftClose, l.ScheduledEnd)
 	for k, r := range rows {
 		bidders[k], amounts[k], messages[k], autos[k] = r.BidderID, r.Amount, r.Message, r.Auto
-		ev := Event{
-			Kind: EventBid, AuctionID: l.ID, SellerID: l.SellerID, Title: l.Title,
-			Status: StatusOpen, Price: r.Price, MinNext: minNext(r.BidCount, l.StartPrice, r.Price),
-			BidCount: r.BidCount, EndsAt: l.EndsAt, Extensions: l.Extensions, Window: window, Until: until,
-			LeaderID: r.LeaderID, Leader: l.Accounts[r.LeaderID].Nick,
-			BidderID: r.BidderID, Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Auto: r.Auto,
-			Message: r.Message, At: now, PrevLeader: r.PrevLeader,
-		}
+		// The state after this row; the end is the one after the batch.
+		ev := l.event(EventBid)
+		ev.Price, ev.MinNext, ev.BidCount = r.Price, minNext(r.BidCount, l.StartPrice, r.Price), r.BidCount
+		ev.LeaderID, ev.Leader = r.LeaderID, l.Accounts[r.LeaderID].Nick
+		ev.BidderID, ev.Bidder, ev.Amount, ev.Auto = r.BidderID, l.Accounts[r.BidderID].Nick, r.Amount, r.Auto
+		ev.Message, ev.At, ev.PrevLeader = r.Message, now, r.PrevLeader
 		var err error
 		if payloads[k], err = encodeEvent(ev); err != nil {
 			return nil, err
