@@ -24,11 +24,11 @@ type Event struct {
 	Title     string `json:"title,omitempty"` // for personal notices
 
 	// The auction's state after the event.
-	Status   string    `json:"status"` // open, sold, unsold, cancelled
-	Price    int64     `json:"price"`  // current price (final price when sold)
-	MinNext  int64     `json:"min_next"`
-	BidCount int       `json:"bid_count"`
-	EndsAt   time.Time `json:"ends_at"`
+	Status     string    `json:"status"` // open, sold, unsold, cancelled
+	Price      int64     `json:"price"`  // current price (final price when sold)
+	MinNext    int64     `json:"min_next"`
+	BidCount   int       `json:"bid_count"`
+	EndsAt     time.Time `json:"ends_at"`
 	StartPrice int64     `json:"start_price,omitempty"`
 	// Scheduled is the end as listed; soft close (when SoftClose) has
 	// moved EndsAt Extensions times.
