@@ -91,6 +91,7 @@ type result struct {
 	placed Placed
 	rows   int // how many of the batch's rows are this request's
 	err    error
+	copyOf int // 1 + the index of the request this one repeats (same key); 0 for none
 }
 
 // Placed is what an accepted submission did.
@@ -98,8 +99,9 @@ type Placed struct {
 	Result Result
 	// Bids are the rows it added, in order: none when the leader raised
 	// their maximum, one or two otherwise (the second may be an automatic
-	// bid answering it).
-	Bids []Bid
+	// bid answering it). A repeated submission (same form key) is answered
+	// as the first time, without its rows.
+	Bids []Bid `json:"-"`
 	// Max is the bidder's maximum: theirs alone to see.
 	Max      int64
 	Price    int64 // the price after it
