@@ -16,6 +16,7 @@ import (
 	"gavel/app/auction"
 	"gavel/app/auth"
 	"gavel/app/config"
+	"gavel/app/demo"
 	"gavel/app/live"
 	"gavel/app/web"
 )
@@ -32,8 +33,10 @@ type Server struct {
 	sessions *auth.SessionStorage
 	bidder   *auction.Bidder
 	sweeper  *auction.Sweeper
-	// manualSettle: no background sweeper (Parts.ManualSettle).
-	manualSettle bool
+	// manualSettle: no background sweeper (Parts.ManualSettle); demo:
+	// the demo runs (Parts.Demo).
+	manualSettle, demo bool
+	db                 *bun.DB
 
 	ctx     context.Context // ends when the loops must stop
 	cancel  context.CancelFunc
@@ -52,6 +55,9 @@ type Parts struct {
 	// ManualSettle runs no settlement sweeper: the caller settles (tests
 	// that settle at a moment of their choosing).
 	ManualSettle bool
+	// Demo fills an empty database with demo listings and runs demo
+	// bidders (`gavel demo`); development only.
+	Demo bool
 }
 
 // Tuning changes an instance's parts before they start, for tests and
@@ -81,12 +87,17 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 	for _, t := range tune {
 		t(&p)
 	}
+	if p.Demo && cfg.IsProduction() {
+		return nil, errors.New("demo: the demo runs in development only, never with APP_ENV=production")
+	}
 	s := &Server{
 		log:          log,
 		sessions:     auth.NewSessionStorage(bdb),
 		bidder:       auction.NewBidder(bdb, p.Bidder),
 		sweeper:      auction.NewSweeper(bdb, log),
 		manualSettle: p.ManualSettle,
+		demo:         p.Demo,
+		db:           bdb,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.live = live.New(p.Live)
@@ -114,6 +125,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			})
 		}
 		s.loop(s.live.Run)
+		if s.demo {
+			s.loop(demo.New(s.db, s.bidder, s.log).Run)
+		}
 	}
 	s.mu.Unlock()
 	return s.web.Serve(ln)
