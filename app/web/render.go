@@ -22,8 +22,9 @@ func (s *Server) view(c *fiber.Ctx, title string) views.Ctx {
 		P:     printer(c),
 		Path:  strings.Clone(string(c.Request().RequestURI())),
 		CSRF:  csrfToken(c),
-		Dev:   !s.Config.IsProduction(),
-		Title: title,
+		Dev:     !s.Config.IsProduction(),
+		Title:   title,
+		BaseURL: s.Config.BaseURL,
 	}
 	if u := currentUser(c); u != nil {
 		v.User = &views.User{ID: u.ID, Nick: u.Nick, Balance: u.Balance, Avatar: u.AvatarURL}
