@@ -19,9 +19,9 @@ import (
 // view builds the per-request view context.
 func (s *Server) view(c *fiber.Ctx, title string) views.Ctx {
 	v := views.Ctx{
-		P:     printer(c),
-		Path:  strings.Clone(string(c.Request().RequestURI())),
-		CSRF:  csrfToken(c),
+		P:       printer(c),
+		Path:    strings.Clone(string(c.Request().RequestURI())),
+		CSRF:    csrfToken(c),
 		Dev:     !s.Config.IsProduction(),
 		Title:   title,
 		BaseURL: s.Config.BaseURL,
