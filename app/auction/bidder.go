@@ -104,10 +104,11 @@ type seen struct {
 // anyone else's maximum must reach the minimum: so a maximum at or below
 // a price seen (below the start, before any bid) is refused whoever leads
 // now. The seen leader and the seller are let through, so that the judge
-// answers them with their own reasons.
+// answers them with their own reasons, and so is a keyed submission: it may
+// be the retry of one that committed, answered from its key.
 func (s seen) refuses(in BidInput) error {
 	switch {
-	case !s.ok || in.BidderID == s.leaderID || in.BidderID == s.sellerID:
+	case !s.ok || in.BidderID == s.leaderID || in.BidderID == s.sellerID || in.Key != "":
 		return nil
 	case s.closed:
 		return ErrEnded

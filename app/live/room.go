@@ -3,10 +3,12 @@ package live
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"gavel/app/auction"
@@ -135,8 +137,20 @@ func applyClosed(r *room, ev *auction.Event) bool {
 }
 
 // load reads the state, and for rooms waiting for them the latest rows, of
-// rooms rs: two queries whatever their number.
-func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
+// rooms rs: two queries whatever their number, in one read-only snapshot,
+// so that no row is newer than the state it comes with (the events of
+// newer rows would add them to the page again).
+func (h *Hub) load(ctx context.Context, rs []*room) (out map[int64]loaded, err error) {
+	err = h.opt.DB.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			out, err = h.loadIn(ctx, tx, rs)
+			return err
+		})
+	return out, err
+}
+
+func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loaded, error) {
 	ids := make([]int64, 0, len(rs))
 	var rowIDs []int64
 	for _, r := range rs {
@@ -159,7 +173,7 @@ func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
 		SoftClose  bool      `bun:"soft_close"`
 		Leader     string    `bun:"leader"`
 	}
-	err := h.opt.DB.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
+	err := db.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
 		a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, COALESCE(l.nick, '') AS leader
 		FROM auctions a LEFT JOIN users l ON l.id = a.leader_id
 		WHERE a.id = ANY(?::bigint[])`, pgdialect.Array(ids)).Scan(ctx, &states)
@@ -187,7 +201,7 @@ func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
 	}
 	// The latest rows of each auction, each walking bids_by_auction
 	// backwards.
-	err = h.opt.DB.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.auto, b.created_at
+	err = db.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.auto, b.created_at
 		FROM unnest(?::bigint[]) AS w(id)
 		CROSS JOIN LATERAL (SELECT * FROM bids WHERE auction_id = w.id ORDER BY id DESC LIMIT ?) b
 		JOIN users u ON u.id = b.bidder_id

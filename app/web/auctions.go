@@ -385,7 +385,17 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 		}
 		return c.Redirect(views.AuctionURL(id)+q, fiber.StatusSeeOther)
 	}
-	return s.bidForm(c, fiber.StatusOK, id, f)
+	if err := s.bidForm(c, fiber.StatusOK, id, f); err != nil {
+		// The bid is committed: a failed read of the room (the database
+		// going away) must not answer otherwise. The form is drawn from
+		// what the bid's own answer says.
+		s.Log.Warn("bid answer: read the room", "auction", id, "err", err)
+		r := pages.Room{ID: id, Viewer: pages.Bidder, Now: time.Now(), Form: f,
+			State: parts.State{ID: id, Status: auction.StatusOpen, Price: placed.Price, MinNext: placed.MinNext, EndsAt: placed.EndsAt},
+			Mine:  pages.Standing{Max: placed.Max, Leading: placed.Leading}}
+		return render(c, fiber.StatusOK, pages.BidFormBody(s.view(c, ""), r))
+	}
+	return nil
 }
 
 // bidForm answers a bid: the form alone for htmx, else the whole room with

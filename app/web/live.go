@@ -199,6 +199,8 @@ func (s *Server) events(c *fiber.Ctx) error {
 	// messages.
 	c.Context().HijackSetNoResponse(true)
 	c.Context().Hijack(func(nc net.Conn) {
+		s.hijacked.Add(1)
+		defer s.hijacked.Add(-1)
 		defer s.sseStreams.release(ip)
 		defer sub.Close()
 		s.stream(tcpConn(nc), head, sub)

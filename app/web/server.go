@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -89,8 +90,11 @@ type Server struct {
 	stop     context.CancelFunc
 
 	sseStreams, wsStreams *streamCounter
-	wsUpgrade             fiber.Handler
-	writers               *writerPool
+	// hijacked counts the live streams and sockets still running, which
+	// Shutdown waits for.
+	hijacked  atomic.Int64
+	wsUpgrade fiber.Handler
+	writers   *writerPool
 }
 
 // New builds the app and its routes.
@@ -145,7 +149,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if !ok {
 		deadline = time.Now().Add(10 * time.Second)
 	}
-	return s.app.ShutdownWithTimeout(time.Until(deadline))
+	err := s.app.ShutdownWithTimeout(time.Until(deadline))
+	// fasthttp counts a hijacked connection out of the ones it waits for:
+	// wait, within the deadline, for the streams and sockets to have sent
+	// their last words (a socket's 1012 close), or the process may exit
+	// first and the page sees 1006 instead.
+	for s.hijacked.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
 }
 
 // proxyHeader is the header that names the client, when proxies are trusted.

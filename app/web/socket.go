@@ -30,6 +30,8 @@ func (s *Server) bidSocket(c *websocket.Conn) {
 	if u == nil || !u.claimed.CompareAndSwap(false, true) {
 		return
 	}
+	s.hijacked.Add(1)
+	defer s.hijacked.Add(-1)
 	u.timer.Stop()
 	defer u.release()
 	sub := u.sub
