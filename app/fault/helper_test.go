@@ -1,0 +1,547 @@
+//go:build !race
+
+package fault_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/fasthttp/websocket"
+	"github.com/uptrace/bun"
+
+	"gavel/app/db"
+	"gavel/app/db/dbtest"
+)
+
+// gavelBin is the app binary, built once per test run exactly as
+// `go build ./app` builds it.
+var gavelBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "gavel-fault-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	gavelBin = filepath.Join(dir, "gavel")
+	out, err := exec.Command("go", "build", "-o", gavelBin, "gavel/app").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fault: go build gavel/app: %v\n%s", err, out)
+		return 1
+	}
+	return dbtest.Run(m)
+}
+
+// freeAddr returns a loopback address nothing listens on right now.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects a process's output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// instance is one Gavel process. Its address stays the same across
+// restarts, as a load balancer's backend does.
+type instance struct {
+	t    testing.TB
+	Name string
+	Addr string // 127.0.0.1:PORT
+	URL  string // http://Addr
+	env  []string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	out    *syncBuffer // every run's output, for the failure report
+}
+
+// newInstance prepares (does not start) an instance on the database at
+// dbURL. env adds or overrides variables; BASE_URL defaults to its own URL.
+func newInstance(t testing.TB, name, dbURL string, env map[string]string) *instance {
+	t.Helper()
+	in := &instance{t: t, Name: name, Addr: freeAddr(t), out: &syncBuffer{}}
+	in.URL = "http://" + in.Addr
+	vars := map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"),
+		"ADDR": in.Addr, "BASE_URL": in.URL, "DATABASE_URL": dbURL, "APP_ENV": "development",
+		"DEV_LOGIN": "1",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	for k, v := range vars {
+		in.env = append(in.env, k+"="+v)
+	}
+	t.Cleanup(func() {
+		in.Kill()
+		if t.Failed() {
+			t.Logf("output of instance %s:\n%s", in.Name, tail(in.out.String(), 60))
+		}
+	})
+	return in
+}
+
+// startInstance starts an instance and waits until it is ready.
+func startInstance(t testing.TB, name, dbURL string, env map[string]string) *instance {
+	t.Helper()
+	in := newInstance(t, name, dbURL, env)
+	in.Start()
+	in.WaitReady(20 * time.Second)
+	return in
+}
+
+func tail(s string, lines int) string {
+	all := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+// Start runs the binary (it must not be running).
+func (in *instance) Start() {
+	in.t.Helper()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	cmd := exec.Command(gavelBin)
+	cmd.Env = in.env
+	fmt.Fprintf(in.out, "--- %s: start %s\n", time.Now().Format("15:04:05.000"), in.Name)
+	cmd.Stdout, cmd.Stderr = in.out, in.out
+	if err := cmd.Start(); err != nil {
+		in.t.Fatalf("start %s: %v", in.Name, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		fmt.Fprintf(in.out, "--- %s: %s exited: %v\n", time.Now().Format("15:04:05.000"), in.Name, err)
+		close(exited)
+	}()
+	in.cmd, in.exited = cmd, exited
+}
+
+// WaitReady waits until /readyz answers 200.
+func (in *instance) WaitReady(within time.Duration) {
+	in.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if status(in.URL+"/readyz", time.Second) == http.StatusOK {
+			return
+		}
+		in.mu.Lock()
+		exited := in.exited
+		in.mu.Unlock()
+		select {
+		case <-exited:
+			in.t.Fatalf("instance %s exited before it was ready:\n%s", in.Name, tail(in.out.String(), 30))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			in.t.Fatalf("instance %s not ready within %v", in.Name, within)
+		}
+	}
+}
+
+// Kill sends SIGKILL (kill -9) and waits for the process to go.
+func (in *instance) Kill() { in.signal(syscall.SIGKILL, 5*time.Second) }
+
+// Term sends SIGTERM (a graceful stop: drain, close sockets with 1012) and
+// waits for the process to exit.
+func (in *instance) Term() { in.signal(syscall.SIGTERM, 20*time.Second) }
+
+func (in *instance) signal(sig syscall.Signal, within time.Duration) {
+	in.mu.Lock()
+	cmd, exited := in.cmd, in.exited
+	in.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	select {
+	case <-exited:
+		return
+	default:
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-exited:
+	case <-time.After(within):
+		_ = cmd.Process.Kill()
+		<-exited
+		in.t.Errorf("instance %s did not exit within %v of %v", in.Name, within, sig)
+	}
+}
+
+// status GETs url and returns the status, or 0 when there was no answer
+// within d.
+func status(u string, d time.Duration) int {
+	c := &http.Client{Timeout: d}
+	resp, err := c.Get(u)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// openDB opens a pool on url for the test's own checks.
+func openDB(t testing.TB, u string) *bun.DB {
+	t.Helper()
+	bdb, err := db.Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bdb.Close() })
+	return bdb
+}
+
+// Fixtures, written as the app writes them.
+
+// newSeller adds a user with a photo and returns both ids.
+func newSeller(t testing.TB, bdb *bun.DB, nick string) (user, image int64) {
+	t.Helper()
+	ctx := context.Background()
+	if err := bdb.QueryRowContext(ctx, `INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', ?, ?) RETURNING id`,
+		strings.ToLower(nick), nick).Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	// A 1×1 PNG is all an image row needs here: nothing decodes it.
+	png := []byte("\x89PNG\r\n\x1a\n")
+	if err := bdb.QueryRowContext(ctx, `INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
+		VALUES (?, ?, 'image/png', ?, 'image/png', 1, 1) RETURNING id`, user, png, png).Scan(&image); err != nil {
+		t.Fatal(err)
+	}
+	return user, image
+}
+
+// newAuction lists an auction that ends lasts after the database's now.
+func newAuction(t testing.TB, bdb *bun.DB, seller, image int64, title string, start int64, lasts time.Duration) int64 {
+	t.Helper()
+	var id int64
+	if err := bdb.QueryRowContext(context.Background(), `INSERT INTO auctions
+		(seller_id, title, image_id, start_price, current_price, ends_at)
+		VALUES (?, ?, ?, ?, ?, now() + ? * interval '1 millisecond') RETURNING id`,
+		seller, title, image, start, start, lasts.Milliseconds()).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// browser is one user agent: a cookie jar shared by every instance (they
+// are all on 127.0.0.1, and cookies ignore the port), and the client
+// address it claims through X-Real-IP (instances trust 127.0.0.1 as a
+// proxy), so per-IP limits count it alone.
+type browser struct {
+	jar  *cookiejar.Jar
+	c    *http.Client
+	ip   string
+	csrf string
+	mu   sync.Mutex
+}
+
+func newBrowser(ip string, timeout time.Duration) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{jar: jar, ip: ip, c: &http.Client{Jar: jar, Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(req *http.Request) (*http.Response, []byte, error) {
+	if b.ip != "" {
+		req.Header.Set("X-Real-IP", b.ip)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
+func (b *browser) get(base, path string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest("GET", base+path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(base, path string, vals url.Values, header ...string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest("POST", base+path, strings.NewReader(vals.Encode()))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return b.do(req)
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
+
+// login signs in through the dev login as a browser does, each step on the
+// next of bases (round robin: no instance sees the whole sign-in), and
+// keeps the CSRF token of the signed-in session.
+func (b *browser) login(t testing.TB, nick string, bases ...string) {
+	t.Helper()
+	base := func(i int) string { return bases[i%len(bases)] }
+	resp, _, err := b.get(base(0), "/auth/dev")
+	if err != nil {
+		t.Fatalf("login %s: %v", nick, err)
+	}
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/auth/dev/form?state=") {
+		t.Fatalf("login %s: GET /auth/dev: %d to %q", nick, resp.StatusCode, loc)
+	}
+	_, body, err := b.get(base(1), loc)
+	if err != nil {
+		t.Fatalf("login %s: %v", nick, err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	form := doc.Find(`form[data-testid="dev-login-form"]`)
+	state, _ := form.Find(`input[name="state"]`).Attr("value")
+	csrf, _ := form.Find(`input[name="_csrf"]`).Attr("value")
+	resp, body, err = b.post(base(2), "/auth/dev/form", url.Values{"nick": {nick}, "state": {state}, "_csrf": {csrf}})
+	if err != nil {
+		t.Fatalf("login %s: %v", nick, err)
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: POST: %d %s", nick, resp.StatusCode, tail(string(body), 5))
+	}
+	b.refreshCSRF(t, base(3))
+}
+
+// refreshCSRF reads the session's CSRF token from a page, as htmx does.
+func (b *browser) refreshCSRF(t testing.TB, base string) {
+	t.Helper()
+	_, body, err := b.get(base, "/me/bids")
+	if err != nil {
+		t.Fatalf("csrf: %v", err)
+	}
+	m := csrfMeta.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("csrf: no csrf-token meta on /me/bids")
+	}
+	b.mu.Lock()
+	b.csrf = string(m[1])
+	b.mu.Unlock()
+}
+
+// outcome is how a bid was answered.
+type outcome int
+
+const (
+	unknown  outcome = iota // no answer, or an error that does not say
+	accepted                // 200: committed
+	refused                 // a 4xx, or 503 from an instance that stopped taking bids
+)
+
+func (o outcome) String() string { return [...]string{"unknown", "accepted", "refused"}[o] }
+
+// bid posts a bid as htmx does and classifies the answer.
+func (b *browser) bid(base string, auctionID, amount int64, msg string) (outcome, int, error) {
+	b.mu.Lock()
+	csrf := b.csrf
+	b.mu.Unlock()
+	resp, body, err := b.post(base, "/auctions/"+strconv.FormatInt(auctionID, 10)+"/bids",
+		url.Values{"amount": {strconv.FormatInt(amount, 10)}, "message": {msg}, "_csrf": {csrf}}, "HX-Request", "true")
+	if err != nil {
+		return unknown, 0, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		if !bytes.Contains(body, []byte(`data-testid="bid-placed"`)) {
+			return unknown, resp.StatusCode, fmt.Errorf("200 without \"bid placed\": %s", tail(string(body), 3))
+		}
+		return accepted, resp.StatusCode, nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+		return refused, resp.StatusCode, nil
+	}
+	return unknown, resp.StatusCode, nil
+}
+
+// wsClient is one page's socket on an auction: it records every bid row id
+// it is sent (live rows and the resync a (re)connect brings).
+type wsClient struct {
+	conn    *websocket.Conn
+	Backend string // X-Gavel-Backend of the upgrade (behind the proxy)
+	mu      sync.Mutex
+	seen    map[int64]time.Time
+	closed  chan struct{}
+	code    int // close code, once closed
+}
+
+var bidRowID = regexp.MustCompile(`id="bid-(\d+)"`)
+
+func dialSocket(t testing.TB, base string, origin string, auctionID int64, jar http.CookieJar) (*wsClient, error) {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(base, "http") + "/auctions/" + strconv.FormatInt(auctionID, 10) + "/ws"
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, Jar: jar}
+	conn, resp, err := d.Dial(u, http.Header{"Origin": {origin}})
+	if err != nil {
+		return nil, err
+	}
+	c := &wsClient{conn: conn, seen: map[int64]time.Time{}, closed: make(chan struct{})}
+	if resp != nil {
+		c.Backend = resp.Header.Get("X-Gavel-Backend")
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		defer close(c.closed)
+		for {
+			_, msg, err := conn.ReadMessage()
+			if err != nil {
+				var ce *websocket.CloseError
+				c.mu.Lock()
+				if errors.As(err, &ce) {
+					c.code = ce.Code
+				} else {
+					c.code = websocket.CloseAbnormalClosure
+				}
+				c.mu.Unlock()
+				return
+			}
+			now := time.Now()
+			c.mu.Lock()
+			for _, m := range bidRowID.FindAllSubmatch(msg, -1) {
+				id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+				if _, ok := c.seen[id]; !ok {
+					c.seen[id] = now
+				}
+			}
+			c.mu.Unlock()
+		}
+	}()
+	return c, nil
+}
+
+// sawAt reports when the socket first showed bid row id.
+func (c *wsClient) sawAt(id int64) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.seen[id]
+	return at, ok
+}
+
+func (c *wsClient) closeCode() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.code
+}
+
+// waitUntil polls ok every 20 ms for up to d.
+func waitUntil(d time.Duration, ok func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if ok() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sseStream reads an SSE stream's event names as they come.
+type sseStream struct {
+	resp   *http.Response
+	events chan string
+	done   chan struct{}
+}
+
+func openEvents(t testing.TB, u string) (*sseStream, error) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	tr := &http.Transport{DisableCompression: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	s := &sseStream{resp: resp, events: make(chan string, 4096), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		r := bufio.NewReader(resp.Body)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if name, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "event: "); ok {
+				select {
+				case s.events <- name:
+				default:
+				}
+			}
+		}
+	}()
+	return s, nil
+}
+
+// next waits for an event called name.
+func (s *sseStream) next(name string, within time.Duration) error {
+	timeout := time.After(within)
+	for {
+		select {
+		case ev := <-s.events:
+			if ev == name {
+				return nil
+			}
+		case <-s.done:
+			return fmt.Errorf("stream ended before a %q event", name)
+		case <-timeout:
+			return fmt.Errorf("no %q event within %v", name, within)
+		}
+	}
+}
