@@ -327,20 +327,19 @@ var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
 // login signs in through the dev login as a browser does, each step on the
 // next of bases (round robin: no instance sees the whole sign-in), and
 // keeps the CSRF token of the signed-in session.
-func (b *browser) login(t testing.TB, nick string, bases ...string) {
-	t.Helper()
+func (b *browser) login(nick string, bases ...string) error {
 	base := func(i int) string { return bases[i%len(bases)] }
 	resp, _, err := b.get(base(0), "/auth/dev")
 	if err != nil {
-		t.Fatalf("login %s: %v", nick, err)
+		return fmt.Errorf("login %s: %w", nick, err)
 	}
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/auth/dev/form?state=") {
-		t.Fatalf("login %s: GET /auth/dev: %d to %q", nick, resp.StatusCode, loc)
+		return fmt.Errorf("login %s: GET /auth/dev: %d to %q", nick, resp.StatusCode, loc)
 	}
 	_, body, err := b.get(base(1), loc)
 	if err != nil {
-		t.Fatalf("login %s: %v", nick, err)
+		return fmt.Errorf("login %s: %w", nick, err)
 	}
 	doc, _ := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	form := doc.Find(`form[data-testid="dev-login-form"]`)
@@ -348,28 +347,60 @@ func (b *browser) login(t testing.TB, nick string, bases ...string) {
 	csrf, _ := form.Find(`input[name="_csrf"]`).Attr("value")
 	resp, body, err = b.post(base(2), "/auth/dev/form", url.Values{"nick": {nick}, "state": {state}, "_csrf": {csrf}})
 	if err != nil {
-		t.Fatalf("login %s: %v", nick, err)
+		return fmt.Errorf("login %s: %w", nick, err)
 	}
 	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: POST: %d %s", nick, resp.StatusCode, tail(string(body), 5))
+		return fmt.Errorf("login %s: POST: %d %s", nick, resp.StatusCode, tail(string(body), 5))
 	}
-	b.refreshCSRF(t, base(3))
+	return b.refreshCSRF(base(3))
 }
 
 // refreshCSRF reads the session's CSRF token from a page, as htmx does.
-func (b *browser) refreshCSRF(t testing.TB, base string) {
-	t.Helper()
+func (b *browser) refreshCSRF(base string) error {
 	_, body, err := b.get(base, "/me/bids")
 	if err != nil {
-		t.Fatalf("csrf: %v", err)
+		return fmt.Errorf("csrf: %w", err)
 	}
 	m := csrfMeta.FindSubmatch(body)
 	if m == nil {
-		t.Fatalf("csrf: no csrf-token meta on /me/bids")
+		return fmt.Errorf("csrf: no csrf-token meta on /me/bids (signed out?)")
 	}
 	b.mu.Lock()
 	b.csrf = string(m[1])
 	b.mu.Unlock()
+	return nil
+}
+
+// loginAll signs in n browsers (nicks prefix1…prefixN, client addresses
+// 10.0.x.y) in parallel, each through bases in turn.
+func loginAll(t testing.TB, prefix string, n int, timeout time.Duration, bases ...string) []*browser {
+	t.Helper()
+	bs := make([]*browser, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range bs {
+		bs[i] = newBrowser(fmt.Sprintf("10.0.%d.%d", i/200, i%200+1), timeout)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			rotated := make([]string, 0, len(bases))
+			for j := range bases {
+				rotated = append(rotated, bases[(i+j)%len(bases)])
+			}
+			errs <- bs[i].login(fmt.Sprintf("%s%d", prefix, i+1), rotated...)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bs
 }
 
 // outcome is how a bid was answered.
