@@ -407,9 +407,9 @@ func loginAll(t testing.TB, prefix string, n int, timeout time.Duration, bases .
 type outcome int
 
 const (
-	unknown  outcome = iota // no answer, or an error that does not say
+	unknown  outcome = iota // no answer, a 5xx (503: the database is away, the bid may or may not have committed)
 	accepted                // 200: committed
-	refused                 // a 4xx, or 503 from an instance that stopped taking bids
+	refused                 // a 4xx: the rules, the rate limit or the form said no
 )
 
 func (o outcome) String() string { return [...]string{"unknown", "accepted", "refused"}[o] }
