@@ -276,11 +276,12 @@ func newAuction(t testing.TB, bdb *bun.DB, seller, image int64, title string, st
 // address it claims through X-Real-IP (instances trust 127.0.0.1 as a
 // proxy), so per-IP limits count it alone.
 type browser struct {
-	jar  *cookiejar.Jar
-	c    *http.Client
-	ip   string
-	csrf string
-	mu   sync.Mutex
+	jar      *cookiejar.Jar
+	c        *http.Client
+	ip       string
+	mu       sync.Mutex
+	csrf     string
+	backends []string // X-Gavel-Backend of each answer (behind the proxy)
 }
 
 func newBrowser(ip string, timeout time.Duration) *browser {
@@ -298,6 +299,11 @@ func (b *browser) do(req *http.Request) (*http.Response, []byte, error) {
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
+	if be := resp.Header.Get("X-Gavel-Backend"); be != "" {
+		b.mu.Lock()
+		b.backends = append(b.backends, be)
+		b.mu.Unlock()
+	}
 	body, err := io.ReadAll(resp.Body)
 	return resp, body, err
 }
