@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,7 +121,14 @@ func newInstance(t testing.TB, name, dbURL string, env map[string]string) *insta
 	t.Cleanup(func() {
 		in.Kill()
 		if t.Failed() {
-			t.Logf("output of instance %s:\n%s", in.Name, tail(in.out.String(), 60))
+			// Request lines would drown the rest.
+			var keep []string
+			for _, l := range strings.Split(in.out.String(), "\n") {
+				if !strings.Contains(l, "msg=request ") {
+					keep = append(keep, l)
+				}
+			}
+			t.Logf("output of instance %s (request lines left out):\n%s", in.Name, tail(strings.Join(keep, "\n"), 60))
 		}
 	})
 	return in
@@ -420,38 +428,54 @@ const (
 
 func (o outcome) String() string { return [...]string{"unknown", "accepted", "refused"}[o] }
 
-// bid posts a bid as htmx does and classifies the answer.
+var placedOutcome = regexp.MustCompile(`data-testid="bid-placed" data-outcome="([a-z]+)"`)
+
+// bid posts a bid (a maximum) as htmx does and classifies the answer.
 func (b *browser) bid(base string, auctionID, amount int64, msg string) (outcome, int, error) {
+	o, st, _, err := b.bidKind(base, auctionID, amount, msg)
+	return o, st, err
+}
+
+// bidKind is bid that also returns what an accepted bid did: "leading"
+// or "outbid" (a row of its own), "raised" (the leader's maximum rose; no
+// row).
+func (b *browser) bidKind(base string, auctionID, amount int64, msg string) (outcome, int, string, error) {
 	b.mu.Lock()
 	csrf := b.csrf
 	b.mu.Unlock()
 	resp, body, err := b.post(base, "/auctions/"+strconv.FormatInt(auctionID, 10)+"/bids",
 		url.Values{"amount": {strconv.FormatInt(amount, 10)}, "message": {msg}, "_csrf": {csrf}}, "HX-Request", "true")
 	if err != nil {
-		return unknown, 0, err
+		return unknown, 0, "", err
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		if !bytes.Contains(body, []byte(`data-testid="bid-placed"`)) {
-			return unknown, resp.StatusCode, fmt.Errorf("200 without \"bid placed\": %s", tail(string(body), 3))
+		m := placedOutcome.FindSubmatch(body)
+		if m == nil {
+			return unknown, resp.StatusCode, "", fmt.Errorf("200 without \"bid placed\": %s", tail(string(body), 3))
 		}
-		return accepted, resp.StatusCode, nil
+		return accepted, resp.StatusCode, string(m[1]), nil
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
-		return refused, resp.StatusCode, nil
+		return refused, resp.StatusCode, "", nil
 	}
-	return unknown, resp.StatusCode, nil
+	return unknown, resp.StatusCode, "", nil
 }
 
 // wsClient is one page's socket on an auction: it records every bid row id
-// it is sent (live rows and the resync a (re)connect brings).
+// it is sent (live rows and the resync a (re)connect brings), and keeps the
+// page's bid table as htmx would: a sync replaces it (innerHTML), live rows
+// go on top (afterbegin).
 type wsClient struct {
 	conn    *websocket.Conn
 	Backend string // X-Gavel-Backend of the upgrade (behind the proxy)
 	mu      sync.Mutex
 	seen    map[int64]time.Time
+	table   []int64 // newest first
 	closed  chan struct{}
 	code    int // close code, once closed
 }
+
+var bidRowsSwap = regexp.MustCompile(`<tbody id="bid-rows" hx-swap-oob="([a-zA-Z]+)"`)
 
 var bidRowID = regexp.MustCompile(`id="bid-(\d+)"`)
 
@@ -485,10 +509,20 @@ func dialSocket(t testing.TB, base string, origin string, auctionID int64, jar h
 			}
 			now := time.Now()
 			c.mu.Lock()
+			var rows []int64
 			for _, m := range bidRowID.FindAllSubmatch(msg, -1) {
 				id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+				rows = append(rows, id)
 				if _, ok := c.seen[id]; !ok {
 					c.seen[id] = now
+				}
+			}
+			if m := bidRowsSwap.FindSubmatch(msg); m != nil {
+				switch string(m[1]) {
+				case "innerHTML":
+					c.table = rows
+				case "afterbegin":
+					c.table = append(rows, c.table...)
 				}
 			}
 			c.mu.Unlock()
@@ -503,6 +537,31 @@ func (c *wsClient) sawAt(id int64) (time.Time, bool) {
 	defer c.mu.Unlock()
 	at, ok := c.seen[id]
 	return at, ok
+}
+
+// checkTable fails unless the page's bid table is the auction's newest
+// rows with none missing: its rows are, in order, the newest len(table)
+// rows of the database, and there are at least min(all rows, atLeast).
+func (c *wsClient) checkTable(t testing.TB, page string, bdb *bun.DB, auctionID int64, atLeast int) {
+	t.Helper()
+	var ids []int64
+	rows, err := bdb.Query(`SELECT id FROM bids WHERE auction_id = ? ORDER BY id DESC`, auctionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	c.mu.Lock()
+	table := slices.Clone(c.table)
+	c.mu.Unlock()
+	if len(table) < min(len(ids), atLeast) || len(table) > len(ids) || !slices.Equal(table, ids[:len(table)]) {
+		n := min(len(ids), len(table)+3)
+		t.Errorf("the page on %s shows rows %v; the newest rows are %v", page, table, ids[:n])
+	}
 }
 
 func (c *wsClient) closeCode() int {
