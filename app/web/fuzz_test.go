@@ -210,9 +210,10 @@ var amountSeeds = []string{"", "0", "1", "1000", "15000", "1,000", " 2000 ", "+5
 	"9223372036854775807", "9223372036854775808", "-9223372036854775808", "1000000000000", "1000000000001", "12.5", "₩1,000",
 	"1 000", "\x00", "\xff\xfe", "<script>", "%", strings.Repeat("9", 5000)}
 
-// FuzzBidForm posts any amount and message as a bid on a fresh auction.
-// Never a 5xx; a refusal leaves no row; an acceptance leaves exactly one,
-// whose amount is the digits that were typed.
+// FuzzBidForm posts any amount and message as a bid (a maximum) on a fresh
+// auction. Never a 5xx; a refusal leaves no row; an acceptance leaves
+// exactly one, at the start price, and a stored maximum of the digits that
+// were typed.
 func FuzzBidForm(f *testing.F) {
 	for _, s := range amountSeeds {
 		f.Add(s, "hello")
@@ -231,12 +232,15 @@ func FuzzBidForm(f *testing.F) {
 		rows := a.count(t, `SELECT count(*) FROM bids WHERE auction_id = ?`, id)
 		switch {
 		case st == http.StatusOK:
-			var got int64
-			if err := a.db.QueryRow(`SELECT amount FROM bids WHERE auction_id = ?`, id).Scan(&got); err != nil || rows != 1 {
+			// The first bid on a lot leads at the start price; what was
+			// typed is the bidder's maximum.
+			var price, maximum int64
+			if err := a.db.QueryRow(`SELECT b.amount, m.amount FROM bids b JOIN maximums m USING (auction_id, bidder_id)
+				WHERE b.auction_id = ?`, id).Scan(&price, &maximum); err != nil || rows != 1 {
 				t.Fatalf("bid %q accepted: %d rows (%v)", amount, rows, err)
 			}
-			if strconv.FormatInt(got, 10) != digits(amount) {
-				t.Fatalf("bid %q stored as %d", amount, got)
+			if price != 1000 || strconv.FormatInt(maximum, 10) != digits(amount) {
+				t.Fatalf("bid %q stored as a row of %d and a maximum of %d", amount, price, maximum)
 			}
 		case rows != 0:
 			t.Fatalf("bid %q refused with %d, yet %d rows", amount, st, rows)

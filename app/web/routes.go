@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	app.Get("/readyz", s.readyz)
 	app.Get("/static/*", staticFile)
 
+	app.Use(requestDeadline)
 	app.Use(s.language)
 	app.Use(s.sessionUser)
 	app.Use(s.csrfGuard())
