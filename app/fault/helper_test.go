@@ -487,10 +487,16 @@ func dialSocket(t testing.TB, base string, origin string, auctionID int64, jar h
 	if err != nil {
 		return nil, err
 	}
-	c := &wsClient{conn: conn, seen: map[int64]time.Time{}, closed: make(chan struct{})}
+	c := watchSocket(t, conn)
 	if resp != nil {
 		c.Backend = resp.Header.Get("X-Gavel-Backend")
 	}
+	return c, nil
+}
+
+// watchSocket starts reading conn as a page does.
+func watchSocket(t testing.TB, conn *websocket.Conn) *wsClient {
+	c := &wsClient{conn: conn, seen: map[int64]time.Time{}, closed: make(chan struct{})}
 	t.Cleanup(func() { conn.Close() })
 	go func() {
 		defer close(c.closed)
@@ -528,7 +534,7 @@ func dialSocket(t testing.TB, base string, origin string, auctionID int64, jar h
 			c.mu.Unlock()
 		}
 	}()
-	return c, nil
+	return c
 }
 
 // sawAt reports when the socket first showed bid row id.
