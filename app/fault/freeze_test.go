@@ -21,7 +21,6 @@ import (
 // database; once it thaws, everything serves again and a new bid reaches
 // the page opened before.
 func TestFrozenDatabaseIsReportedAndAnsweredNotWaitedFor(t *testing.T) {
-	t.Parallel()
 	pg, _ := privatePostgres(t)
 	dbURL := pg.URL("gavel")
 	bdb := openDB(t, dbURL)

@@ -85,7 +85,6 @@ func (l *loadRun) run(ctx context.Context, bs []*browser, auctions []int64, targ
 // half-written batch), the survivor must have answered every bid, and the
 // survivor and the restarted instance must serve and settle every auction.
 func TestKilledInstanceMidLoadLosesNoAnsweredBid(t *testing.T) {
-	t.Parallel()
 	dbURL := dbtest.URL(t)
 	bdb := openDB(t, dbURL)
 	env := map[string]string{"TRUSTED_PROXIES": "127.0.0.1", "STARTING_BALANCE": "1000000000",

@@ -67,7 +67,6 @@ func privatePostgres(t testing.TB) (first *pglocal.Server, start func() *pglocal
 // before the outage), each open page has every row (none missed while the
 // database was away) and no answered bid is lost or invented.
 func TestPostgresRestartUnderLoadIsReportedAnsweredAndRecovered(t *testing.T) {
-	t.Parallel()
 	pg, startPG := privatePostgres(t)
 	dbURL := pg.URL("gavel")
 	bdb := openDB(t, dbURL)

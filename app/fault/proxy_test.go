@@ -97,7 +97,6 @@ backend instances
 // mid-stream closes its sockets with 1012, the proxy routes around it, and
 // its pages, reconnecting through the proxy to the others, miss no row.
 func TestThreeInstancesBehindHAProxyShareSessionsRowsAndDrainCleanly(t *testing.T) {
-	t.Parallel()
 	dbURL := dbtest.URL(t)
 	bdb := openDB(t, dbURL)
 	proxyAddr := freeAddr(t)

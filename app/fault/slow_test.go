@@ -26,7 +26,6 @@ import (
 // with 1013 (htmx reconnects and resynchronises) or sent everything whole;
 // never a gap.
 func TestPageThatStopsReadingHoldsUpNoOne(t *testing.T) {
-	t.Parallel()
 	dbURL := dbtest.URL(t)
 	bdb := openDB(t, dbURL)
 	a := startInstance(t, "a", dbURL, map[string]string{"TRUSTED_PROXIES": "127.0.0.1", "STARTING_BALANCE": "1000000000"})
