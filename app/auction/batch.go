@@ -2,13 +2,16 @@ package auction
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // retryable reports a transaction PostgreSQL aborted only because of its
@@ -19,14 +22,19 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
-// errUnconfirmed marks a batch whose COMMIT failed without saying whether
-// it took effect: it must be found out, never run again blindly.
+// errUnconfirmed marks a batch whose COMMIT got no answer: it may or may not
+// have taken effect, and must be found out, never run again blindly.
 type errUnconfirmed struct {
 	err error
-	ids []int64 // the bid rows the batch inserted, to look for
-	// maxes are the maximums it wrote, to look for when it inserted no row.
+	// at is the time the batch stamped its rows with, to find them by;
+	// rows how many it wrote.
+	at   time.Time
+	rows int
+	// maxes are the maximums it wrote, to look for when it wrote no row.
 	maxes map[int64]int64
-	res   []result // the answers, should it have committed
+	// answer gives the answers, should it have committed, with the ids
+	// its rows took.
+	answer func(ids []int64) []result
 }
 
 func (e *errUnconfirmed) Error() string { return "commit bids: " + e.err.Error() }
@@ -37,72 +45,88 @@ func (e *errUnconfirmed) Unwrap() error { return e.err }
 // request; an error means nothing was committed, or (errUnconfirmed) that
 // nobody knows yet.
 //
-// The transaction makes five round trips whatever the batch holds: BEGIN,
-// lock the auction, lock the accounts (reading the time), write everything
-// in one statement, COMMIT. Its statements go straight to database/sql with
-// $n parameters rather than through bun, which inlines arguments: fixed
-// statement texts let pgx prepare each once per connection.
-func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request) (_ []result, err error) {
-	res := make([]result, len(batch))
-	// The transaction's own context outlives the statements' deadline, so
-	// that a COMMIT is never cut short by it: database/sql rolls back when
-	// the BeginTx context ends, and a COMMIT cut off mid-flight leaves the
-	// outcome unknown.
-	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*batchTimeout)
-	defer cancel()
-	tx, err := b.db.DB.BeginTx(txCtx, nil)
+// The batch talks to pgx directly, on a connection of the pool, so that it
+// can pipeline: two round trips whatever the batch holds. The first sends
+// BEGIN and the statement that locks the auction and the accounts (and
+// reads the time); the judge decides; the second sends the one statement
+// that writes everything, and COMMIT. The locks are held for one round
+// trip and the commit. Statements use $n parameters with fixed texts, so
+// pgx prepares each once per connection.
+func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request) (res []result, err error) {
+	conn, err := b.db.DB.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin bid batch: %w", err)
+		return nil, fmt.Errorf("bid batch: %w", err)
 	}
-	committed := false
+	defer conn.Close()
+	rawErr := conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		res, err = b.runBatchOn(ctx, pc, auctionID, batch)
+		if pc.IsClosed() {
+			return driver.ErrBadConn // the pool must not hand it out again
+		}
+		return nil
+	})
+	if err == nil && rawErr != nil && !errors.Is(rawErr, driver.ErrBadConn) {
+		err = fmt.Errorf("bid batch: %w", rawErr)
+	}
+	return res, err
+}
+
+func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, batch []*request) (_ []result, err error) {
+	res := make([]result, len(batch))
+	open := false // a transaction is open on pc that nothing has ended
 	defer func() {
-		if !committed {
-			tx.Rollback() //nolint:errcheck // nothing to keep; the batch's own error is the one to report
+		if open && !pc.IsClosed() {
+			// Nothing to keep; the batch's own error is the one to report.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			pc.Exec(rctx, "ROLLBACK") //nolint:errcheck // a failed rollback closes the connection, which ends the transaction too
+			cancel()
 		}
 	}()
 
-	// The auction row alone (no join: FOR UPDATE on an outer join is
-	// refused, and we want nothing else locked yet).
-	l := Lot{ID: auctionID}
-	err = tx.QueryRowContext(ctx, `SELECT seller_id, title, status, start_price, current_price,
-		COALESCE(leader_id, 0), COALESCE(leader_max, 0), bid_count, ends_at, scheduled_end, extensions, soft_close
-		FROM auctions WHERE id = $1 FOR UPDATE`, auctionID).
-		Scan(&l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
-			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose)
-	if errors.Is(err, sql.ErrNoRows) {
+	var ids, keyBidders []int64
+	var keys []string
+	for _, req := range batch {
+		if id := req.in.BidderID; !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+		if req.in.Key != "" {
+			keyBidders, keys = append(keyBidders, req.in.BidderID), append(keys, req.in.Key)
+		}
+	}
+	open = true
+	l, now, answered, err := lockLot(ctx, pc, auctionID, ids, keyBidders, keys)
+	if errors.Is(err, pgx.ErrNoRows) {
 		for i := range res {
 			res[i].err = ErrNotFound
 		}
 		return res, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
-	}
-
-	var now time.Time
-	if l.Status == StatusOpen {
-		var ids []int64
-		for _, req := range batch {
-			if id := req.in.BidderID; id != l.SellerID && !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
-		}
-		if len(ids) > 0 {
-			// The leader too: being outbid releases their commitment.
-			if l.LeaderID != 0 && !slices.Contains(ids, l.LeaderID) {
-				ids = append(ids, l.LeaderID)
-			}
-			if l.Accounts, now, err = lockAccounts(ctx, tx, ids); err != nil {
-				return nil, err
-			}
-		}
+		return nil, err
 	}
 
 	var rows []Row
 	maxes := map[int64]int64{}
+	var fresh []keyAnswer // the keys of this batch's accepted submissions
+	same := map[submissionKey]int{}
 	for i, req := range batch {
 		in := req.in
-		v := b.rules.Judge(&l, now, Submission{BidderID: in.BidderID, Max: in.Amount, Message: in.Message})
+		k := submissionKey{in.BidderID, in.Key}
+		if in.Key != "" {
+			// Placed before: answered as then. Twice in this batch: the
+			// second gets the first's answer (filled in below).
+			if p, ok := answered[k]; ok {
+				res[i].placed = p
+				continue
+			}
+			if j, ok := same[k]; ok {
+				res[i].copyOf = j + 1
+				continue
+			}
+			same[k] = i
+		}
+		v := b.rules.Judge(l, now, Submission{BidderID: in.BidderID, Max: in.Amount, Message: in.Message})
 		if v.Err != nil {
 			res[i].err = v.Err
 			continue
@@ -112,55 +136,99 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 			Leading: l.LeaderID == in.BidderID, EndsAt: l.EndsAt, Extended: v.Extended}
 		res[i].rows = len(v.Rows)
 		rows = append(rows, v.Rows...)
+		if in.Key != "" {
+			fresh = append(fresh, keyAnswer{k, res[i].placed})
+		}
 	}
+	defer copyAnswers(res)
 	if len(maxes) == 0 {
-		return res, nil
+		return res, nil // and the deferred ROLLBACK lets the locks go
 	}
 
-	ids, err := b.write(ctx, tx, &l, now, rows, maxes)
+	if b.beforeWrite != nil {
+		b.beforeWrite()
+	}
+	if b.beforeCommit != nil {
+		b.beforeCommit()
+	}
+	rowIDs, err := b.writeAndCommit(ctx, pc, l, now, rows, maxes, fresh)
+	var uc *errUnconfirmed
+	if errors.As(err, &uc) {
+		open = false
+		uc.at, uc.rows, uc.maxes = now, len(rows), maxes
+		uc.answer = func(ids []int64) []result {
+			fillBids(res, rows, ids, l, now)
+			copyAnswers(res)
+			return res
+		}
+		return nil, uc
+	}
 	if err != nil {
 		return nil, err
 	}
-	// Rows were inserted in judging order, and ids are taken in that order:
-	// the k-th id is the k-th row, whatever the amounts.
+	open = false
+	fillBids(res, rows, rowIDs, l, now)
+	return res, nil
+}
+
+// submissionKey names a submission by its bidder and form key.
+type submissionKey struct {
+	bidder int64
+	key    string
+}
+
+// keyAnswer is a keyed submission's answer, kept for its repeats.
+type keyAnswer struct {
+	k      submissionKey
+	placed Placed
+}
+
+// copyAnswers gives each repeat of a keyed submission within one batch the
+// answer of its first.
+func copyAnswers(res []result) {
+	for i := range res {
+		if j := res[i].copyOf; j > 0 {
+			res[i].placed, res[i].err, res[i].rows = res[j-1].placed, res[j-1].err, 0
+		}
+	}
+}
+
+// fillBids gives each accepted result its rows. Rows were inserted in
+// judging order, and ids are taken in that order: the k-th id is the k-th
+// row, whatever the amounts.
+func fillBids(res []result, rows []Row, ids []int64, l *Lot, now time.Time) {
 	k := 0
 	for i := range res {
-		if res[i].err != nil {
+		if res[i].err != nil || res[i].rows == 0 {
 			continue
 		}
+		res[i].placed.Bids = nil
 		for _, r := range rows[k : k+res[i].rows] {
-			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: ids[k], AuctionID: auctionID, BidderID: r.BidderID,
+			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: ids[k], AuctionID: l.ID, BidderID: r.BidderID,
 				Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Message: r.Message, Auto: r.Auto, CreatedAt: now})
 			k++
 		}
 	}
-	if err = tx.Commit(); err != nil {
-		committed = true // whatever happened, a rollback cannot change it now
-		return nil, &errUnconfirmed{err: err, ids: ids, maxes: maxes, res: res}
-	}
-	committed = true
-	return res, nil
 }
 
-// write stores what the judge decided, in one statement: the bid rows, the
-// maximums, the auction's new state and one notification per row. A
-// data-modifying WITH runs whether or not its result is read. It returns
-// the new rows' ids in row order.
-func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, rows []Row, maxes map[int64]int64) ([]int64, error) {
+// writeAndCommit stores what the judge decided, in one statement, and
+// commits, in one round trip: the bid rows, the maximums, the auction's new
+// state and one notification per row. A data-modifying WITH runs whether
+// or not its result is read. It returns the new rows' ids in row order. A
+// COMMIT that got no answer is an *errUnconfirmed; one PostgreSQL refused
+// (it rolled back) is a plain error.
+func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now time.Time, rows []Row, maxes map[int64]int64, keyed []keyAnswer) ([]int64, error) {
 	n := len(rows)
 	bidders, amounts, autos := make([]int64, n), make([]int64, n), make([]bool, n)
 	messages, payloads := make([]string, n), make([]string, n)
-	window, until := b.rules.For(l.SoftClose, l.ScheduledEnd)
 	for k, r := range rows {
 		bidders[k], amounts[k], messages[k], autos[k] = r.BidderID, r.Amount, r.Message, r.Auto
-		ev := Event{
-			Kind: EventBid, AuctionID: l.ID, SellerID: l.SellerID, Title: l.Title,
-			Status: StatusOpen, Price: r.Price, MinNext: minNext(r.BidCount, l.StartPrice, r.Price),
-			BidCount: r.BidCount, EndsAt: l.EndsAt, Extensions: l.Extensions, Window: window, Until: until,
-			LeaderID: r.LeaderID, Leader: l.Accounts[r.LeaderID].Nick,
-			BidderID: r.BidderID, Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Auto: r.Auto,
-			Message: r.Message, At: now, PrevLeader: r.PrevLeader,
-		}
+		// The state after this row; the end is the one after the batch.
+		ev := l.event(EventBid)
+		ev.Price, ev.MinNext, ev.BidCount = r.Price, minNext(r.BidCount, l.StartPrice, r.Price), r.BidCount
+		ev.LeaderID, ev.Leader = r.LeaderID, l.Accounts[r.LeaderID].Nick
+		ev.BidderID, ev.Bidder, ev.Amount, ev.Auto = r.BidderID, l.Accounts[r.BidderID].Nick, r.Amount, r.Auto
+		ev.Message, ev.At, ev.PrevLeader = r.Message, now, r.PrevLeader
 		var err error
 		if payloads[k], err = encodeEvent(ev); err != nil {
 			return nil, err
@@ -170,16 +238,24 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 	for id, m := range maxes {
 		maxBidders, maxAmounts = append(maxBidders, id), append(maxAmounts, m)
 	}
-	var leader, leaderMax sql.NullInt64
+	keyBidders, keys, answers := make([]int64, len(keyed)), make([]string, len(keyed)), make([]string, len(keyed))
+	for i, ka := range keyed {
+		a, err := json.Marshal(ka.placed)
+		if err != nil {
+			return nil, fmt.Errorf("encode answer: %w", err)
+		}
+		keyBidders[i], keys[i], answers[i] = ka.k.bidder, ka.k.key, string(a)
+	}
+	var leader, leaderMax *int64
 	if l.LeaderID != 0 {
-		leader = sql.NullInt64{Int64: l.LeaderID, Valid: true}
-		leaderMax = sql.NullInt64{Int64: l.LeaderMax, Valid: true}
+		leader, leaderMax = &l.LeaderID, &l.LeaderMax
 	}
 	// unnest … WITH ORDINALITY ORDER BY keeps the rows in judging order, and
 	// each takes the next id as it is inserted. Each notification gets its
 	// row's id and is sent in that order (the select list is evaluated after
 	// the sort).
-	q, err := tx.QueryContext(ctx, `WITH ins AS (
+	var pb pgx.Batch
+	pb.Queue(`WITH ins AS (
 			INSERT INTO bids (auction_id, bidder_id, amount, message, auto, created_at)
 			SELECT $1, r.b, r.a, r.m, r.x, $6 FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bool[])
 				WITH ORDINALITY AS r(b, a, m, x, n) ORDER BY r.n
@@ -193,30 +269,58 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 			UPDATE auctions SET current_price = $9, leader_id = $10, leader_max = $11, bid_count = $12,
 				ends_at = $13, extensions = $14
 			WHERE id = $1),
+		ks AS (
+			INSERT INTO bid_keys (bidder_id, key, auction_id, answer)
+			SELECT k.b, k.k, $1, k.a::jsonb FROM unnest($17::bigint[], $18::text[], $19::text[]) AS k(b, k, a)),
 		ids AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ins)
 		SELECT ids.id, pg_notify($15, jsonb_set(p.payload::jsonb, '{bid_id}', to_jsonb(ids.id))::text)
 		FROM ids JOIN unnest($16::text[]) WITH ORDINALITY AS p(payload, n) ON p.n = ids.n
 		ORDER BY ids.n`,
 		l.ID, bidders, amounts, messages, autos, now, maxBidders, maxAmounts,
-		l.Price, leader, leaderMax, l.BidCount, l.EndsAt, l.Extensions, Channel, payloads)
-	if err != nil {
-		return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
-	}
-	defer q.Close()
+		l.Price, leader, leaderMax, l.BidCount, l.EndsAt, l.Extensions, Channel, payloads, keyBidders, keys, answers)
+	pb.Queue("COMMIT")
+	// The round trip's own context outlives the batch's deadline: a COMMIT
+	// cut off mid-flight would leave the outcome unknown for nothing.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*batchTimeout)
+	defer cancel()
+	br := pc.SendBatch(cctx, &pb)
 	ids := make([]int64, 0, n)
-	for q.Next() {
-		var id int64
-		var ignored sql.RawBytes
-		if err := q.Scan(&id, &ignored); err != nil {
+	q, err := br.Query()
+	if err == nil {
+		for q.Next() {
+			var id int64
+			if err = q.Scan(&id, nil); err != nil {
+				break
+			}
+			ids = append(ids, id)
+		}
+		q.Close()
+		if err == nil {
+			err = q.Err()
+		}
+	}
+	if err != nil {
+		br.Close()
+		if !pc.IsClosed() {
+			// PostgreSQL refused the write; the COMMIT behind it was
+			// skipped, and the caller rolls back.
 			return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
 		}
-		ids = append(ids, id)
+		return nil, &errUnconfirmed{err: err}
 	}
-	if err := q.Err(); err != nil {
-		return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
+	_, err = br.Exec()
+	cerr := br.Close()
+	if err == nil {
+		err = cerr
 	}
-	if err := q.Close(); err != nil {
-		return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+	case errors.As(err, &pe):
+		// Refused at COMMIT (a deferred check): rolled back for sure.
+		return nil, fmt.Errorf("commit bids on %d: %w", l.ID, err)
+	default:
+		return nil, &errUnconfirmed{err: err}
 	}
 	if len(ids) != n {
 		return nil, fmt.Errorf("write bids on %d: %d ids for %d rows", l.ID, len(ids), n)
@@ -224,42 +328,100 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 	return ids, nil
 }
 
-// lockAccounts locks the users' rows and returns their money, and the
-// time read once every lock is held.
+// lockLot locks auction auctionID, then the accounts of users ids and of
+// its leader, and returns the lot and the time read once every lock is
+// held: one statement, sent with the BEGIN.
 //
-// The rows are locked in id order: every writer and the sweeper lock users
-// that way, so two of them can never wait on each other in a cycle.
-// FOR NO KEY UPDATE rather than FOR UPDATE, because inserting a bid or a
-// listing takes KEY SHARE on the user row, and that need not wait.
+// The auction's row is locked first, alone (FOR UPDATE on an outer join is
+// refused): the WITH is not inlined, as it locks, and the users' rows are
+// reached through it, so they are locked after it. They are locked in id
+// order: every writer and the sweeper lock users that way, so two of them
+// can never wait on each other in a cycle. FOR NO KEY UPDATE rather than
+// FOR UPDATE, because inserting a bid or a listing takes KEY SHARE on the
+// user row, and that need not wait. The seller's row is locked too when
+// they are among ids (they are refused all the same).
 //
-// committed is read from the locked row itself: after a wait, PostgreSQL
-// returns the row as the transaction we waited for left it, so it counts
-// every commitment that transaction made. The clock is read by the outer
-// query as each locked row comes up, so the latest reading follows every
-// wait, and a bid is never stamped earlier than the moment it was judged.
-func lockAccounts(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]*Account, time.Time, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.balance, u.committed, u.nick, clock_timestamp()
-		FROM (SELECT id, balance, committed, nick FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE) u`, ids)
+// Everything the judge reads comes from locked rows, and after a wait
+// PostgreSQL returns a row as the transaction we waited for left it: the
+// leader, and each user's committed, are current whatever ran meanwhile.
+// The clock is read by the outer query as each locked row comes up, so the
+// latest reading follows every wait, and a bid is never stamped earlier
+// than the moment it was judged.
+func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders []int64, keys []string) (*Lot, time.Time, map[submissionKey]Placed, error) {
+	var pb pgx.Batch
+	pb.Queue("BEGIN")
+	pb.Queue(`WITH a AS (
+			SELECT id, seller_id, title, status, start_price, current_price, leader_id, leader_max,
+				bid_count, ends_at, scheduled_end, extensions, soft_close
+			FROM auctions WHERE id = $1 FOR UPDATE)
+		SELECT a.seller_id, a.title, a.status, a.start_price, a.current_price, COALESCE(a.leader_id, 0),
+			COALESCE(a.leader_max, 0), a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close,
+			COALESCE(u.id, 0), COALESCE(u.balance, 0), COALESCE(u.committed, 0), COALESCE(u.nick, ''), clock_timestamp()
+		FROM a LEFT JOIN LATERAL (
+			SELECT id, balance, committed, nick FROM users
+			WHERE a.status = 'open' AND (id = ANY($2) OR id = a.leader_id)
+			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids)
+	// The keys already placed, read once the locks are held (a statement of
+	// its own, so it sees every batch committed before them).
+	pb.Queue(`SELECT k.bidder_id, k.key, k.answer FROM bid_keys k
+		JOIN unnest($1::bigint[], $2::text[]) AS x(b, k) ON k.bidder_id = x.b AND k.key = x.k`, keyBidders, keys)
+	br := pc.SendBatch(ctx, &pb)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, time.Time{}, nil, fmt.Errorf("begin bid batch: %w", err)
+	}
+	rows, err := br.Query()
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("lock bidders: %w", err)
+		return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
 	defer rows.Close()
-	accounts := make(map[int64]*Account, len(ids))
+	l := &Lot{ID: auctionID, Accounts: make(map[int64]*Account, len(ids)+1)}
 	var now time.Time
+	n := 0
 	for rows.Next() {
+		n++
 		var id int64
 		var t time.Time
 		a := &Account{}
-		if err := rows.Scan(&id, &a.Balance, &a.Committed, &a.Nick, &t); err != nil {
-			return nil, time.Time{}, fmt.Errorf("lock bidders: %w", err)
+		if err := rows.Scan(&l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
+			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose,
+			&id, &a.Balance, &a.Committed, &a.Nick, &t); err != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 		}
-		accounts[id] = a
+		if id != 0 {
+			l.Accounts[id] = a
+		}
 		if t.After(now) {
 			now = t
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, time.Time{}, fmt.Errorf("lock bidders: %w", err)
+		return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
-	return accounts, now, nil
+	rows.Close()
+	if n == 0 {
+		return nil, time.Time{}, nil, pgx.ErrNoRows
+	}
+	kr, err := br.Query()
+	if err != nil {
+		return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+	}
+	defer kr.Close()
+	answered := map[submissionKey]Placed{}
+	for kr.Next() {
+		var k submissionKey
+		var answer []byte
+		var p Placed
+		if err := kr.Scan(&k.bidder, &k.key, &answer); err != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+		}
+		if err := json.Unmarshal(answer, &p); err != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+		}
+		answered[k] = p
+	}
+	if err := kr.Err(); err != nil {
+		return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+	}
+	return l, now, answered, nil
 }

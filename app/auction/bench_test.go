@@ -39,7 +39,14 @@ const (
 // same concurrency, and reports both and their ratio. Each goroutine
 // alternates between two accounts so that a lone bidder is not refused for
 // already leading.
-func BenchmarkHotAuction(b *testing.B) {
+func BenchmarkHotAuction(b *testing.B) { benchHot(b, false) }
+
+// BenchmarkHotAuctionProxy is BenchmarkHotAuction with half of the bidders
+// submitting maximums well above the price, so that automatic bids answer
+// the others.
+func BenchmarkHotAuctionProxy(b *testing.B) { benchHot(b, true) }
+
+func benchHot(b *testing.B, proxy bool) {
 	f := newFixture(b)
 	seller := f.user("seller", 0)
 	for _, n := range []int{1, 8, 32} {
@@ -58,6 +65,9 @@ func BenchmarkHotAuction(b *testing.B) {
 				wg.Go(func() {
 					for i := 0; left.Add(-1) >= 0; i++ {
 						amount := benchBase + seq.Add(1)*benchStep
+						if proxy && g%2 == 1 {
+							amount += 20 * benchStep
+						}
 						_, err := bidder.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: users[2*g+i%2], Amount: amount})
 						var ae *auction.Error
 						switch {

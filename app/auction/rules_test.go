@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,18 +248,18 @@ func TestAcceptedBidIsNotifiedWithTheStateAfterIt(t *testing.T) {
 	a, _ := auction.Get(f.ctx, f.db, id)
 	want := []auction.Event{
 		{Kind: auction.EventBid, AuctionID: id, SellerID: seller, Title: a.Title, Status: "open", Price: 10_000,
-			MinNext: 11_000, BidCount: 1, LeaderID: alice, Leader: "alice", BidID: a1.ID, BidderID: alice,
+			StartPrice: 10_000, SoftClose: true, MinNext: 11_000, BidCount: 1, LeaderID: alice, Leader: "alice", BidID: a1.ID, BidderID: alice,
 			Bidder: "alice", Amount: 10_000, Message: "first"},
 		// Bob's maximum of 15,000 needs only one increment over alice's.
 		{Kind: auction.EventBid, AuctionID: id, SellerID: seller, Title: a.Title, Status: "open", Price: 11_000,
-			MinNext: 12_000, BidCount: 2, LeaderID: bob, Leader: "bob", BidID: a2.ID, BidderID: bob,
+			StartPrice: 10_000, SoftClose: true, MinNext: 12_000, BidCount: 2, LeaderID: bob, Leader: "bob", BidID: a2.ID, BidderID: bob,
 			Bidder: "bob", Amount: 11_000, PrevLeader: alice},
 	}
 	for i := range want {
-		if !got[i].EndsAt.Equal(a.EndsAt) || got[i].At.IsZero() {
-			t.Errorf("event %d times: ends %v at %v", i, got[i].EndsAt, got[i].At)
+		if !got[i].EndsAt.Equal(a.EndsAt) || !got[i].Scheduled.Equal(a.ScheduledEnd) || got[i].At.IsZero() {
+			t.Errorf("event %d times: ends %v (scheduled %v) at %v", i, got[i].EndsAt, got[i].Scheduled, got[i].At)
 		}
-		got[i].EndsAt, got[i].At = time.Time{}, time.Time{}
+		got[i].EndsAt, got[i].Scheduled, got[i].At = time.Time{}, time.Time{}, time.Time{}
 		if got[i] != want[i] {
 			t.Errorf("event %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
@@ -394,6 +395,92 @@ func TestWritersExitWhenIdleAndCloseDrains(t *testing.T) {
 	}
 	if n := f.int64(`SELECT count(*) FROM bids`); n != int64(accepted+3) {
 		t.Errorf("%d bids stored, %d accepted", n, accepted+3)
+	}
+	f.checkInvariants()
+}
+
+// A batch whose COMMIT fails (its connection is cut just before) is never
+// answered from a blind re-judging: the writer finds out that nothing
+// committed, runs the batch again and answers from that. Before, the bid
+// was answered with the connection's error, or a refusal.
+func TestAFailedCommitIsFoundOutNotAnsweredBlindly(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	id := f.auction(seller, 1_000)
+	b := newBidder(t, f.db, auction.BidderOptions{})
+	var cut atomic.Bool
+	auction.HoldBeforeCommit(b, func() {
+		if cut.Swap(true) {
+			return
+		}
+		var n int
+		if err := f.db.QueryRowContext(f.ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("cut the batch's connection: %d, %v", n, err)
+		}
+	})
+	placed, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000})
+	if err != nil || placed.Result != auction.Leading || len(placed.Bids) != 1 {
+		t.Fatalf("after a cut COMMIT: %+v, %v", placed, err)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 1 || placed.Bids[0].ID == 0 {
+		t.Errorf("%d rows stored, answered with bid %d", n, placed.Bids[0].ID)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE id = ?`, placed.Bids[0].ID); n != 1 {
+		t.Errorf("the answered bid %d is not in the table", placed.Bids[0].ID)
+	}
+	f.checkInvariants()
+}
+
+// A form's key makes a second submission harmless: after the first
+// committed, or in the same batch, it gets the first's answer and adds
+// nothing; another bidder's same key is their own.
+func TestAKeyedSubmissionIsPlacedOnce(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	bob := f.user("bob", 1_000_000)
+	id := f.auction(seller, 1_000)
+	b := newBidder(t, f.db, auction.BidderOptions{})
+	in := auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000, Key: "k1-0123456789abcdef"}
+	first, err := b.PlaceBid(f.ctx, in)
+	if err != nil || first.Result != auction.Leading {
+		t.Fatal(first, err)
+	}
+	again, err := b.PlaceBid(f.ctx, in)
+	if err != nil || again.Result != auction.Leading || again.Max != 5_000 || again.Price != first.Price {
+		t.Errorf("the same form again: %+v, %v (want the first answer, not a refusal)", again, err)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 1 {
+		t.Errorf("%d rows after a double submit", n)
+	}
+	// Without a key the same maximum is judged again: the leader must raise.
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000})
+	refusal(t, err, auction.ErrMaxNotHigher)
+
+	// Twice in one batch, and bob's own use of the same key.
+	placed, errs := b.PlaceRun(id, []auction.BidInput{
+		{BidderID: bob, Amount: 9_000, Key: "k2-0123456789abcdef"},
+		{BidderID: bob, Amount: 9_000, Key: "k2-0123456789abcdef"},
+		{BidderID: alice, Amount: 20_000, Key: "k2-0123456789abcdef"},
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("submission %d: %v", i, err)
+		}
+	}
+	// bob's 9,000 beats alice's 5,000 (two rows), once; alice's 20,000
+	// beats bob's (two rows).
+	if placed[0].Result != auction.Leading || placed[1].Result != auction.Leading || placed[2].Result != auction.Leading ||
+		len(placed[0].Bids) != 2 || placed[1].Max != 9_000 {
+		t.Errorf("answers %+v %+v %+v", placed[0], placed[1], placed[2])
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 5 {
+		t.Errorf("%d rows, want 5", n)
+	}
+	if n := f.int64(`SELECT count(*) FROM bid_keys`); n != 3 {
+		t.Errorf("%d keys stored, want 3", n)
 	}
 	f.checkInvariants()
 }

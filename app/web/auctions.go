@@ -25,15 +25,7 @@ func (s *Server) softClose() auction.SoftClose {
 
 // stateOf is what the live fragments show of an auction.
 func (s *Server) stateOf(a *auction.Auction) parts.State {
-	st := parts.State{
-		ID: a.ID, Status: a.Status, Price: a.CurrentPrice, MinNext: a.MinNext(),
-		BidCount: a.BidCount, EndsAt: a.EndsAt, Leader: a.Leader, Extensions: a.Extensions,
-	}
-	st.Window, st.Until = s.softClose().For(a.SoftClose, a.ScheduledEnd)
-	if a.Status == auction.StatusSold {
-		st.Price, st.Leader = a.FinalPrice, a.Winner
-	}
-	return st
+	return parts.StateOf(a.State(), s.softClose())
 }
 
 // home lists auctions: the open ones ending soonest (with a title search),
@@ -240,7 +232,7 @@ func (s *Server) roomWithBids(c *fiber.Ctx, id, before int64) (pages.Room, error
 		return r, err
 	}
 	for _, b := range bids {
-		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt})
+		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
 	}
 	if len(bids) == auction.MaxBidsPage {
 		r.OlderBefore = bids[len(bids)-1].ID
@@ -331,7 +323,8 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 	}
 	u := currentUser(c)
 	amountText := strings.TrimSpace(strings.ReplaceAll(c.FormValue("amount"), ",", ""))
-	in := auction.BidInput{AuctionID: id, BidderID: u.ID, Message: strings.Clone(c.FormValue("message"))}
+	in := auction.BidInput{AuctionID: id, BidderID: u.ID, Message: strings.Clone(c.FormValue("message")),
+		Key: strings.Clone(c.FormValue("key"))}
 	in.Amount, err = strconv.ParseInt(amountText, 10, 64)
 	var placed auction.Placed
 	if err != nil {
