@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -432,19 +434,29 @@ var placedOutcome = regexp.MustCompile(`data-testid="bid-placed" data-outcome="(
 
 // bid posts a bid (a maximum) as htmx does and classifies the answer.
 func (b *browser) bid(base string, auctionID, amount int64, msg string) (outcome, int, error) {
-	o, st, _, err := b.bidKind(base, auctionID, amount, msg)
+	o, st, _, err := b.bidKind(base, auctionID, amount, msg, "")
 	return o, st, err
 }
 
-// bidKind is bid that also returns what an accepted bid did: "leading"
-// or "outbid" (a row of its own), "raised" (the leader's maximum rose; no
-// row).
-func (b *browser) bidKind(base string, auctionID, amount int64, msg string) (outcome, int, string, error) {
+// newKey is a bid form's one-time key, as the page makes one.
+func newKey() string {
+	k := make([]byte, 12)
+	rand.Read(k)
+	return hex.EncodeToString(k)
+}
+
+// bidKind is bid with the form's one-time key (none when ""), and what an
+// accepted bid did: "leading" or "outbid" (a row of its own), "raised" (the
+// leader's maximum rose; no row).
+func (b *browser) bidKind(base string, auctionID, amount int64, msg, key string) (outcome, int, string, error) {
 	b.mu.Lock()
 	csrf := b.csrf
 	b.mu.Unlock()
-	resp, body, err := b.post(base, "/auctions/"+strconv.FormatInt(auctionID, 10)+"/bids",
-		url.Values{"amount": {strconv.FormatInt(amount, 10)}, "message": {msg}, "_csrf": {csrf}}, "HX-Request", "true")
+	vals := url.Values{"amount": {strconv.FormatInt(amount, 10)}, "message": {msg}, "_csrf": {csrf}}
+	if key != "" {
+		vals.Set("key", key)
+	}
+	resp, body, err := b.post(base, "/auctions/"+strconv.FormatInt(auctionID, 10)+"/bids", vals, "HX-Request", "true")
 	if err != nil {
 		return unknown, 0, "", err
 	}
@@ -455,6 +467,10 @@ func (b *browser) bidKind(base string, auctionID, amount int64, msg string) (out
 			return unknown, resp.StatusCode, "", fmt.Errorf("200 without \"bid placed\": %s", tail(string(body), 3))
 		}
 		return accepted, resp.StatusCode, string(m[1]), nil
+	case resp.StatusCode == http.StatusForbidden && bytes.Contains(body, []byte(`data-testid="error-page"`)):
+		// The CSRF check refused the request before any bid was looked
+		// at: not an answer about the bid. The page asks for a reload.
+		return unknown, resp.StatusCode, "csrf", nil
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		return refused, resp.StatusCode, "", nil
 	}

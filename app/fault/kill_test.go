@@ -24,6 +24,7 @@ type submission struct {
 	auction  int64
 	amount   int64
 	msg      string
+	key      string // the form's one-time key
 	instance string
 	sent     time.Time
 	outcome  outcome
@@ -57,8 +58,12 @@ func (l *loadRun) run(ctx context.Context, bs []*browser, auctions []int64, targ
 				name := names[rand.IntN(len(names))]
 				hint := l.hints[id].Load()
 				amount := hint + auction.Increment(hint)*int64(1+rand.IntN(3))
-				s := submission{bidder: i, auction: id, amount: amount, msg: fmt.Sprintf("b%d-%d", i, seq), instance: name, sent: time.Now()}
-				s.outcome, s.status, s.kind, s.err = b.bidKind(ts[name], id, amount, s.msg)
+				s := submission{bidder: i, auction: id, amount: amount, msg: fmt.Sprintf("b%d-%d", i, seq), key: newKey(),
+					instance: name, sent: time.Now()}
+				s.outcome, s.status, s.kind, s.err = b.bidKind(ts[name], id, amount, s.msg, s.key)
+				if s.kind == "csrf" {
+					b.refreshCSRF(ts[name]) //nolint:errcheck // the next bid will tell
+				}
 				if s.outcome == accepted || s.status == http.StatusConflict {
 					// Accepted, or too low: either way the price is near.
 					for old := l.hints[id].Load(); old < amount && !l.hints[id].CompareAndSwap(old, amount); old = l.hints[id].Load() {
@@ -166,6 +171,9 @@ func TestKilledInstanceMidLoadLosesNoAnsweredBid(t *testing.T) {
 		t.Fatalf("no bid was sent to b while it was down: the kill was not mid-load")
 	}
 	checkSubmissions(t, bdb, load.subs)
+	// A browser retries what got no answer, with the same key.
+	load.retryUnanswered(t, bidders, a.URL)
+	checkSubmissions(t, bdb, load.subs)
 	checkAuctions(t, bdb, auctions)
 
 	// Settlement: the instances (either one) close every auction once,
@@ -182,6 +190,40 @@ func TestKilledInstanceMidLoadLosesNoAnsweredBid(t *testing.T) {
 		t.Fatalf("auctions still open 10 s after their end")
 	}
 	checkSettled(t, bdb, auctions)
+}
+
+// retryUnanswered sends each unanswered bid again with its one-time key,
+// as a browser's retry does, and takes the new answer as its outcome. A bid
+// that had committed must be answered as the first time (accepted, nothing
+// placed twice); one that had not is judged now. checkSubmissions then
+// holds the answers against the database as usual.
+func (l *loadRun) retryUnanswered(t testing.TB, bs []*browser, base string) {
+	t.Helper()
+	var retried, placed int
+	for i := range l.subs {
+		s := &l.subs[i]
+		if s.outcome != unknown {
+			continue
+		}
+		retried++
+		out, st, kind, err := bs[s.bidder].bidKind(base, s.auction, s.amount, s.msg, s.key)
+		if kind == "csrf" {
+			// The page's token is stale: reload it, as the page says.
+			if err := bs[s.bidder].refreshCSRF(base); err != nil {
+				t.Fatal(err)
+			}
+			out, st, kind, err = bs[s.bidder].bidKind(base, s.auction, s.amount, s.msg, s.key)
+		}
+		if out == unknown {
+			t.Errorf("retry of bid %s: still no answer: %d %v", s.msg, st, err)
+			continue
+		}
+		if out == accepted {
+			placed++
+		}
+		s.outcome, s.status, s.kind, s.err = out, st, kind, nil
+	}
+	t.Logf("retried %d unanswered bids with their keys: %d accepted", retried, placed)
 }
 
 // checkSubmissions holds every answer against the database. Every bid is

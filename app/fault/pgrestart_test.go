@@ -209,6 +209,9 @@ func TestPostgresRestartUnderLoadIsReportedAnsweredAndRecovered(t *testing.T) {
 		t.Errorf("no bid was answered 503 during the outage: the load did not run through it")
 	}
 	checkSubmissions(t, bdb, load.subs)
+	// A browser retries what got no answer, with the same key.
+	load.retryUnanswered(t, bidders, a.URL)
+	checkSubmissions(t, bdb, load.subs)
 	checkAuctions(t, bdb, []int64{lot, other})
 
 	// LISTEN is back: a bid committed now reaches the pages opened before
