@@ -210,25 +210,37 @@ var amountSeeds = []string{"", "0", "1", "1000", "15000", "1,000", " 2000 ", "+5
 	"9223372036854775807", "9223372036854775808", "-9223372036854775808", "1000000000000", "1000000000001", "12.5", "₩1,000",
 	"1 000", "\x00", "\xff\xfe", "<script>", "%", strings.Repeat("9", 5000)}
 
-// FuzzBidForm posts any amount and message as a bid (a maximum) on a fresh
-// auction. Never a 5xx; a refusal leaves no row; an acceptance leaves
-// exactly one, at the start price, and a stored maximum of the digits that
-// were typed.
+// formKey is the bid form's one-time key as the site makes them.
+var formKey = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// FuzzBidForm posts any amount, message and one-time key as a bid (a
+// maximum) on a fresh auction. Never a 5xx; a refusal leaves no row; an
+// acceptance leaves exactly one, at the start price, and a stored maximum
+// of the digits that were typed; sent again with the same well-formed
+// key, it is answered as the first time and placed once.
 func FuzzBidForm(f *testing.F) {
 	for _, s := range amountSeeds {
-		f.Add(s, "hello")
+		f.Add(s, "hello", "")
 	}
-	f.Add("5000", strings.Repeat("가", 101))
-	f.Add("5000", "line\nbreak\r\nand\rcr\x00nul\u202e")
+	f.Add("5000", strings.Repeat("가", 101), "")
+	f.Add("5000", "line\nbreak\r\nand\rcr\x00nul\u202e", "")
+	f.Add("5000", "keyed", "0123456789abcdef")
+	f.Add("5000", "keyed", strings.Repeat("k", 64))
+	f.Add("5000", "keyed", strings.Repeat("k", 65))
+	f.Add("5000", "keyed", "short")
+	f.Add("5000", "keyed", "0123456789abcdef\x00")
+	f.Add("5000", "keyed", "'; DROP TABLE bids; --0123456789")
 	a := startFuzzApp(f)
-	f.Fuzz(func(t *testing.T, amount, message string) {
+	f.Fuzz(func(t *testing.T, amount, message, key string) {
 		var id int64
 		if err := a.db.QueryRow(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, ends_at)
 			VALUES (?, 'Fuzz lot', ?, 1000, 1000, now() + interval '1 hour') RETURNING id`, a.seller, a.image).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		st, _, body := a.post(t, a.c, a.csrf, "/auctions/"+strconv.FormatInt(id, 10)+"/bids", url.Values{"amount": {amount}, "message": {message}})
-		noServerError(t, fmt.Sprintf("bid %q %q", amount, message), st, body)
+		vals := func() url.Values { return url.Values{"amount": {amount}, "message": {message}, "key": {key}} }
+		path := "/auctions/" + strconv.FormatInt(id, 10) + "/bids"
+		st, _, body := a.post(t, a.c, a.csrf, path, vals())
+		noServerError(t, fmt.Sprintf("bid %q %q key %q", amount, message, key), st, body)
 		rows := a.count(t, `SELECT count(*) FROM bids WHERE auction_id = ?`, id)
 		switch {
 		case st == http.StatusOK:
@@ -241,6 +253,13 @@ func FuzzBidForm(f *testing.F) {
 			}
 			if price != 1000 || strconv.FormatInt(maximum, 10) != digits(amount) {
 				t.Fatalf("bid %q stored as a row of %d and a maximum of %d", amount, price, maximum)
+			}
+			if formKey.MatchString(key) {
+				again, _, body := a.post(t, a.c, a.csrf, path, vals())
+				if again != http.StatusOK || a.count(t, `SELECT count(*) FROM bids WHERE auction_id = ?`, id) != 1 {
+					t.Fatalf("bid %q with key %q sent again: %d, %d rows\n%.300s", amount, key, again,
+						a.count(t, `SELECT count(*) FROM bids WHERE auction_id = ?`, id), body)
+				}
 			}
 		case rows != 0:
 			t.Fatalf("bid %q refused with %d, yet %d rows", amount, st, rows)
