@@ -5,6 +5,7 @@ package fault_test
 import (
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,14 +23,25 @@ func TestUnreachableDatabaseAtStartStopsWithOneLineNotAHang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { silent.Close() })
+	var mu sync.Mutex
+	var held []net.Conn // open, never answered
+	t.Cleanup(func() {
+		silent.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
 	go func() {
 		for {
 			c, err := silent.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { c.Close() }) // held open, never answered
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
 		}
 	}()
 	for _, tc := range []struct {
