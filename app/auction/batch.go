@@ -73,6 +73,7 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 }
 
 func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, batch []*request) (_ []result, err error) {
+	b.batches.Add(1)
 	res := make([]result, len(batch))
 	open := false // a transaction is open on pc that nothing has ended
 	defer func() {
@@ -105,6 +106,7 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 	if err != nil {
 		return nil, err
 	}
+	b.saw(l) // committed: read under the lock
 
 	var rows []Row
 	maxes := map[int64]int64{}
@@ -167,6 +169,7 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 		return nil, err
 	}
 	open = false
+	b.saw(l)
 	fillBids(res, rows, rowIDs, l, now)
 	return res, nil
 }

@@ -484,3 +484,39 @@ func TestAKeyedSubmissionIsPlacedOnce(t *testing.T) {
 	}
 	f.checkInvariants()
 }
+
+// A bid at or below a price the writer has seen committed is refused
+// without a transaction, with the same refusal the judge would give.
+func TestBidsCertainlyTooLowAreRefusedWithoutATransaction(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	bob := f.user("bob", 1_000_000)
+	id := f.auction(seller, 10_000)
+	b := newBidder(t, f.db, auction.BidderOptions{Idle: time.Minute})
+	if _, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 20_000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 15_000}); err != nil {
+		t.Fatal(err) // answered by alice's maximum: the price is 16,000
+	}
+	batches, fast := auction.Transactions(b)
+	_, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 16_000})
+	if ae := refusal(t, err, auction.ErrTooLow); ae.Amount != 17_000 {
+		t.Errorf("minimum %d, want 17,000", ae.Amount)
+	}
+	if b2, f2 := auction.Transactions(b); b2 != batches || f2 != fast+1 {
+		t.Errorf("batches %d -> %d, fast refusals %d -> %d", batches, b2, fast, f2)
+	}
+	// Just above the price is for the judge (it may be a leader's raise).
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 16_500})
+	refusal(t, err, auction.ErrTooLow)
+	// The leader and the seller always reach the judge.
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 1_000})
+	refusal(t, err, auction.ErrMaxNotHigher)
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: seller, Amount: 1_000})
+	refusal(t, err, auction.ErrOwnAuction)
+	if b3, f3 := auction.Transactions(b); b3 != batches+3 || f3 != fast+1 {
+		t.Errorf("batches %d -> %d, fast refusals %d -> %d", batches, b3, fast, f3)
+	}
+}

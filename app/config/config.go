@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -61,6 +62,11 @@ type Config struct {
 	// it off; production needs at least 30s.
 	SoftCloseWindow time.Duration
 	SoftCloseCap    time.Duration
+
+	// LogFormat (LOG_FORMAT: text or json) and LogLevel (LOG_LEVEL: debug,
+	// info, warn or error) shape the log on standard error.
+	LogFormat string
+	LogLevel  slog.Level
 }
 
 // Secure reports whether cookies must carry the Secure flag.
@@ -97,7 +103,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShortAuction:    r.duration("SHORT_AUCTION", 0),
 		SoftCloseWindow: r.duration("SOFT_CLOSE_WINDOW", 2*time.Minute),
 		SoftCloseCap:    r.duration("SOFT_CLOSE_CAP", time.Hour),
+		LogFormat:       r.str("LOG_FORMAT", "text"),
 		TrustedProxies:  r.list("TRUSTED_PROXIES"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
+		r.fail("LOG_LEVEL", "%q must be debug, info, warn or error", r.str("LOG_LEVEL", ""))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		r.fail("LOG_FORMAT", "%q must be text or json", c.LogFormat)
 	}
 	for _, p := range providerVars {
 		key, secret := r.str(p.prefix+"_KEY", ""), r.str(p.prefix+"_SECRET", "")

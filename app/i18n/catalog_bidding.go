@@ -1,6 +1,7 @@
 package i18n
 
-// biddingMessages cover maximum (proxy) bids and soft close.
+// biddingMessages cover maximum (proxy) bids, soft close, and what pages
+// tell crawlers and link previews.
 var biddingMessages = map[string]entry{
 	"room.amount.hint":        {"최대 입찰가를 입력하세요. 다른 입찰이 들어오면 이 금액까지 최소 단위로 자동 입찰합니다.", "Enter the most you would pay. When others bid, the site bids for you, one increment at a time, up to this amount."},
 	"room.bid_leading":        {"입찰했습니다. 최고 입찰자입니다 — 내 최대 입찰가 %s", "Your bid is in. You lead — your maximum %s"},
@@ -16,4 +17,8 @@ var biddingMessages = map[string]entry{
 	"sell.field.hard_end":     {"정해진 시각에 정확히 마감 (연장 없음)", "End exactly on time (no extensions)"},
 	"sell.hint.hard_end":      {"선택하지 않으면, 마감 %s 전부터 들어온 입찰이 마감을 늦춰 막판 입찰(스나이핑)을 막습니다.", "Unless you tick this, a bid in the last %s moves the end, so last-second sniping does not pay."},
 	"me.max":                  {"내 최대 입찰가", "Your maximum"},
+	"site.description":        {"실시간 경매: 서버가 보내는 카운트다운, 실시간 입찰 기록, 최대 입찰가 자동 입찰.", "Live auctions: a countdown from the server, bids as they happen, and maximum bids placed for you."},
+	"meta.open":               {"현재가 %s · 입찰 %s건 · %s 마감", "Now %s · %s bids · ends %s"},
+	"meta.sold":               {"%s에 낙찰", "Sold for %s"},
+	"meta.closed":             {"종료된 경매", "This auction has ended"},
 }
