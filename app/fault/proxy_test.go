@@ -224,6 +224,22 @@ func TestThreeInstancesBehindHAProxyShareSessionsRowsAndDrainCleanly(t *testing.
 			t.Errorf("GET / #%d through the proxy with g2 stopped: %d", i, st)
 		}
 	}
+	// The page's SSE stream: ended if it was on g2 (the page's EventSource
+	// reconnects), and a new one through the proxy ticks.
+	if events.resp.Header.Get("X-Gavel-Backend") == "g2" {
+		select {
+		case <-events.done:
+		case <-time.After(5 * time.Second):
+			t.Error("the SSE stream on the stopped instance stayed open")
+		}
+	}
+	events2, err := openEvents(t, proxy+"/events?auctions="+strconv.FormatInt(lot, 10))
+	if err != nil {
+		t.Fatalf("SSE through the proxy with g2 stopped: %v", err)
+	}
+	if err := events2.next(views.CountdownEvent(lot), 3*time.Second); err != nil {
+		t.Errorf("SSE through the proxy with g2 stopped: %v", err)
+	}
 	// The page reconnects, as htmx does on 1012, and lands elsewhere.
 	again, err := dialSocket(t, proxy, proxy, lot, nil)
 	if err != nil {
