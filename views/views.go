@@ -161,6 +161,9 @@ func AmountID(a int64) string { return id("amount-", a) }
 // BidErrorID is the DOM id of the bid form's error message.
 func BidErrorID(a int64) string { return id("bid-error-", a) }
 
+// StandingID is the viewer's own standing in auction a (their maximum).
+func StandingID(a int64) string { return id("standing-", a) }
+
 // ImageURL is the address of an uploaded photo, or of its thumbnail.
 func ImageURL(imageID int64, thumb bool) string {
 	u := "/images/" + strconv.FormatInt(imageID, 10)
