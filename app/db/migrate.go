@@ -101,6 +101,18 @@ func withLock(ctx context.Context, db *bun.DB, fn func(conn bun.Conn) error) err
 		return err
 	}
 	defer conn.Close()
+	// A migration may rightly take longer than the pool's statement and
+	// lock timeouts, and so may waiting for another instance's migration.
+	for _, set := range []string{"SET statement_timeout = 0", "SET lock_timeout = 0"} {
+		if _, err := conn.ExecContext(ctx, set); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		rctx := context.WithoutCancel(ctx)
+		conn.ExecContext(rctx, "RESET statement_timeout") //nolint:errcheck // a broken connection is discarded anyway
+		conn.ExecContext(rctx, "RESET lock_timeout")      //nolint:errcheck // as above
+	}()
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrateLockKey); err != nil {
 		return fmt.Errorf("take migration lock: %w", err)
 	}

@@ -20,7 +20,9 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusServiceUnavailable).SendString("shutting down")
 	default:
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	// Well inside the 2 s a load balancer's check may wait: a database
+	// that hangs must show as not ready, not as a check that timed out.
+	ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
 	defer cancel()
 	if err := s.DB.PingContext(ctx); err != nil {
 		s.Log.Warn("readiness: database unreachable", "err", err)

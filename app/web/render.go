@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/auth"
+	"gavel/app/db"
 	"gavel/app/i18n"
 	"gavel/views"
 	"gavel/views/pages"
@@ -120,6 +121,11 @@ func statusOf(err error) int {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		return fe.Code
+	}
+	if db.Unavailable(err) {
+		// The database is down or stuck: "try again shortly", and the
+		// load balancer's view matches /readyz.
+		return fiber.StatusServiceUnavailable
 	}
 	return fiber.StatusInternalServerError
 }

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	app.Get("/sitemap.xml", s.sitemap) // before any session work: crawlers keep no cookie
 	app.Get("/static/*", staticFile)
 
+	app.Use(requestDeadline)
 	app.Use(s.language)
 	app.Use(s.sessionUser)
 	app.Use(suspendedOut)

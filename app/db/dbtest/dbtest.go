@@ -41,6 +41,12 @@ var (
 // Main runs the tests, then drops the template database and stops the
 // private server, if one was started. It exits with the tests' code.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is Main without the exit: it runs the tests, cleans up and returns
+// the tests' code, for a TestMain with cleanup of its own to do.
+func Run(m *testing.M) int {
 	code := m.Run()
 	mu.Lock()
 	defer mu.Unlock()
@@ -56,7 +62,7 @@ func Main(m *testing.M) {
 		}
 		os.RemoveAll(tmpDir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // ServerURL returns a URL for database name on the test server, starting the

@@ -595,3 +595,34 @@ func clearStalePid(ctx context.Context, dir string, log *slog.Logger) error {
 	}
 	return nil
 }
+
+// Freeze stops the server and every backend (SIGSTOP) without closing a
+// connection: to its clients the database hangs, as a host that is
+// swapping or cut off by the network does. Thaw resumes it. For fault
+// tests; Linux only (the backends are found through /proc).
+func (s *Server) Freeze() error { return s.signalAll(syscall.SIGSTOP) }
+
+// Thaw resumes a server stopped by Freeze.
+func (s *Server) Thaw() error { return s.signalAll(syscall.SIGCONT) }
+
+// signalAll signals the server and its children. Each backend calls
+// setsid(), so the server's process group does not reach them.
+func (s *Server) signalAll(sig syscall.Signal) error {
+	select {
+	case <-s.done:
+		return errors.New("pglocal: the server has exited")
+	default:
+	}
+	// The server first: stopped, it forks no backend the list would miss.
+	if err := syscall.Kill(s.proc.Pid, sig); err != nil {
+		return fmt.Errorf("pglocal: signal %v: %w", sig, err)
+	}
+	kids, err := children(s.proc.Pid)
+	if err != nil {
+		return err
+	}
+	for _, pid := range kids {
+		_ = syscall.Kill(pid, sig) // a backend may have just exited
+	}
+	return nil
+}

@@ -55,3 +55,34 @@ func isPostgresFor(pid int, dir string) bool {
 	}
 	return false
 }
+
+// children lists the processes whose parent is pid, from /proc.
+func children(pid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var kids []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		fields := bytes.Fields(stat[i+1:])
+		if len(fields) > 1 {
+			if ppid, _ := strconv.Atoi(string(fields[1])); ppid == pid {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids, nil
+}

@@ -2,7 +2,10 @@
 
 package pglocal
 
-import "syscall"
+import (
+	"errors"
+	"syscall"
+)
 
 // sysProcAttr puts the server in its own process group, so a terminal's
 // Ctrl-C reaches only the app, which then stops the server cleanly. Outside
@@ -20,3 +23,9 @@ func processAlive(pid int) bool {
 
 // isPostgresFor trusts postmaster.pid, as pg_ctl does: there is no /proc.
 func isPostgresFor(int, string) bool { return true }
+
+// children is not implemented off Linux: Freeze and Thaw are for the
+// fault tests, which run on Linux.
+func children(int) ([]int, error) {
+	return nil, errors.New("pglocal: Freeze and Thaw need Linux")
+}
