@@ -32,6 +32,7 @@ type Server struct {
 	sessions *auth.SessionStorage
 	bidder   *auction.Bidder
 	sweeper  *auction.Sweeper
+	cache    *auth.Cache
 
 	ctx     context.Context // ends when the loops must stop
 	cancel  context.CancelFunc
@@ -61,9 +62,16 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger) (*Server, error) {
 		sweeper:  auction.NewSweeper(bdb, log),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	sctx, scancel := context.WithTimeout(s.ctx, 10*time.Second)
+	csrfKey, err := auth.Secret(sctx, bdb, "csrf")
+	scancel()
+	if err != nil {
+		return nil, err
+	}
+	s.cache = auth.NewCache(bdb, cfg.DatabaseURL, log)
 	s.live = live.New(live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log})
 	s.web = web.New(web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, Bidder: s.bidder, Sweeper: s.sweeper,
-		Live: s.live})
+		Live: s.live, Cache: s.cache, CSRFKey: csrfKey})
 	return s, nil
 }
 
@@ -78,6 +86,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 		})
 		s.loop(s.live.Run)
+		s.loop(s.cache.Run)
 	}
 	s.mu.Unlock()
 	return s.web.Serve(ln)

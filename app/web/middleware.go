@@ -111,5 +111,6 @@ const (
 	localPrinter = "printer"
 	localUser    = "user" // *auth.User, set by the session middleware
 	localCSRF    = "csrf" // the CSRF token, set by the CSRF middleware
+	localSession = "sid"  // string: the signed-in session's id
 	langCookie   = "lang"
 )

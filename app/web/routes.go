@@ -19,6 +19,12 @@ func (s *Server) routes() {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/static/*", staticFile)
+	// Files that every visitor, crawler and cache fetches: served before
+	// any session work, and never with a cookie.
+	app.Get("/images/:id", s.imageShow)
+	app.Get("/images/:id/thumb", s.imageShow)
+	app.Get("/favicon.ico", favicon)
+	app.Get("/robots.txt", robots)
 
 	app.Use(s.language)
 	app.Use(s.sessionUser)
@@ -38,8 +44,6 @@ func (s *Server) routes() {
 	app.Get("/auctions/:id/bids", s.bidsOlder)
 	app.Post("/auctions/:id/bids", requireUser, s.bidLimit(), s.bidCreate)
 	app.Post("/auctions/:id/cancel", requireUser, s.auctionCancel)
-	app.Get("/images/:id", s.imageShow)
-	app.Get("/images/:id/thumb", s.imageShow)
 	app.Get("/me/won", requireUser, s.myWon)
 	app.Get("/me/selling", requireUser, s.mySelling)
 	app.Get("/me/bids", requireUser, s.myBids)
