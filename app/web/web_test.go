@@ -44,6 +44,13 @@ type testApp struct {
 // the server is built.
 func start(t *testing.T, env map[string]string, opts ...func(*web.Deps)) *testApp {
 	t.Helper()
+	return startOn(t, dbtest.URL(t), env, opts...)
+}
+
+// startOn is start on the database at dbURL (several instances may share
+// one).
+func startOn(t *testing.T, dbURL string, env map[string]string, opts ...func(*web.Deps)) *testApp {
+	t.Helper()
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +60,7 @@ func start(t *testing.T, env map[string]string, opts ...func(*web.Deps)) *testAp
 		t.Fatal(err)
 	}
 	cfg.BaseURL = "http://" + ln.Addr().String()
-	cfg.DatabaseURL = dbtest.URL(t) // as main does; withLive listens on it
+	cfg.DatabaseURL = dbURL // as main does; withLive listens on it
 	bdb, err := db.Open(context.Background(), cfg.DatabaseURL)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,287 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"gavel/app/auth"
+	"gavel/app/db/dbtest"
+	"gavel/app/web"
+)
+
+// statements records every statement the app's pool sends, as the pgx
+// driver sees it (bun and database/sql calls alike).
+type statements struct {
+	mu   sync.Mutex
+	sqls []string
+}
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	s.mu.Lock()
+	s.sqls = append(s.sqls, d.SQL)
+	s.mu.Unlock()
+	return ctx
+}
+
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// take returns what was recorded since the last call.
+func (s *statements) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.sqls
+	s.sqls = nil
+	return out
+}
+
+var writeSQL = regexp.MustCompile(`(?is)^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP)\b|\b(INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|pg_notify|nextval)\b`)
+
+// countingDB is the app's pool, with every statement recorded, plus a
+// running auth cache on it (as server.New gives every instance).
+func countingDB(t *testing.T, rec *statements) func(*web.Deps) {
+	return func(d *web.Deps) {
+		cfg, err := pgx.ParseConfig(d.Config.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Tracer = rec
+		bdb := bun.NewDB(stdlib.OpenDB(*cfg), pgdialect.New())
+		t.Cleanup(func() { bdb.Close() })
+		d.DB = bdb
+		withCache(t)(d)
+	}
+}
+
+// withCache gives the app a running auth cache, as server.New does.
+func withCache(t *testing.T) func(*web.Deps) {
+	return func(d *web.Deps) {
+		c := auth.NewCache(d.DB, d.Config.DatabaseURL, d.Log)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); c.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		waitFor(t, 5*time.Second, "the auth cache's listener", c.Listening)
+		d.Cache = c
+	}
+}
+
+func TestAGetWritesNothingAndACachedSessionIsNotRead(t *testing.T) {
+	t.Parallel()
+	rec := &statements{}
+	a := start(t, nil, countingDB(t, rec))
+	seller := a.as(t, "seller")
+	id := seller.sell(t, "Lamp", 1000, "24h")
+	var imageID int64
+	if err := a.DB.NewRaw(`SELECT image_id FROM auctions WHERE id = ?`, id).Scan(context.Background(), &imageID); err != nil {
+		t.Fatal(err)
+	}
+	img := "/images/" + strconv.FormatInt(imageID, 10)
+	room := "/auctions/" + strconv.FormatInt(id, 10)
+	gets := []string{"/", "/?view=new", "/?view=ended", "/?q=lamp", room, room + "/bids", "/login", "/no-such-page",
+		img, img + "/thumb", "/favicon.ico", "/robots.txt", "/static/css/app.css"}
+
+	// Anonymous, cookieless visitors (a crawler, a link preview).
+	rec.take()
+	for _, p := range gets {
+		resp, _ := a.newClient().get(t, p)
+		if resp.StatusCode >= 500 {
+			t.Fatalf("GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	qs := rec.take()
+	if len(qs) == 0 {
+		t.Fatal("no statement recorded: the hook is not on the app's pool")
+	}
+	for _, q := range qs {
+		if writeSQL.MatchString(q) {
+			t.Errorf("an anonymous GET wrote: %s", q)
+		}
+		if strings.Contains(q, "sessions") {
+			t.Errorf("an anonymous GET touched sessions: %s", q)
+		}
+	}
+	var rows int
+	a.DB.NewRaw(`SELECT count(*) FROM sessions`).Scan(context.Background(), &rows)
+	if rows != 1 {
+		t.Errorf("%d session rows after anonymous visits, want the seller's only", rows)
+	}
+
+	// Files carry no cookie, whoever asks.
+	for _, p := range []string{img, img + "/thumb", "/favicon.ico", "/robots.txt", "/static/css/app.css"} {
+		for _, b := range []*testApp{a.newClient(), seller} {
+			resp, _ := b.get(t, p)
+			if sc := resp.Header.Values("Set-Cookie"); len(sc) > 0 {
+				t.Errorf("GET %s set cookies: %q", p, sc)
+			}
+		}
+	}
+
+	// Signed in: once this instance has seen the session and the user, no
+	// page reads them again, and no GET writes.
+	seller.get(t, "/")
+	rec.take()
+	for _, p := range append(gets, "/wallet", "/me/selling", "/me/profile") {
+		seller.get(t, p)
+	}
+	for _, q := range rec.take() {
+		if writeSQL.MatchString(q) {
+			t.Errorf("a signed-in GET wrote: %s", q)
+		}
+		if strings.Contains(q, "FROM sessions") || strings.Contains(q, "FROM users WHERE id = $1") {
+			t.Errorf("a cached session or user was read again: %s", q)
+		}
+	}
+}
+
+// The cache must not be what hides the reads above: without its listener it
+// reads on every request (nothing may be trusted while notices could be
+// missed).
+func TestWithoutItsListenerTheCacheReadsEveryTime(t *testing.T) {
+	t.Parallel()
+	rec := &statements{}
+	a := start(t, nil, countingDB(t, rec), func(d *web.Deps) { d.Cache = auth.NewCache(d.DB, "", d.Log) })
+	b := a.as(t, "reader")
+	b.get(t, "/")
+	rec.take()
+	b.get(t, "/")
+	var reads int
+	for _, q := range rec.take() {
+		if strings.Contains(q, "FROM sessions WHERE key = $1") {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Errorf("%d session reads for a page without the listener, want 1", reads)
+	}
+}
+
+// A logout wins over requests that were in flight when it came: nothing
+// those requests do afterwards brings the session back.
+func TestLogoutCannotBeUndoneByRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, withCache(t))
+	for round := range 5 {
+		b := a.as(t, "leaver"+strconv.Itoa(round))
+		sid := b.sessionID()
+		token := b.csrf(t)
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				path := []string{"/", "/wallet", "/favicon.ico", "/me/profile"}[i%4]
+				req, _ := http.NewRequest("GET", a.URL+path, nil)
+				req.Header.Set("Cookie", web.SessionCookie+"="+sid)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}()
+		}
+		resp, _ := b.postForm(t, "/logout", url.Values{"_csrf": {token}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("logout: %d", resp.StatusCode)
+		}
+		wg.Wait()
+		if n := count(t, a, `SELECT count(*) FROM sessions WHERE key = ?`, sid); n != 0 {
+			t.Fatalf("round %d: the session row is back after logout", round)
+		}
+		thief := a.newClient()
+		u, _ := url.Parse(a.URL)
+		thief.Client.Jar.SetCookies(u, []*http.Cookie{{Name: web.SessionCookie, Value: sid, Path: "/"}})
+		resp, _ = thief.get(t, "/wallet")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("round %d: the old cookie still opens /wallet (%d)", round, resp.StatusCode)
+		}
+	}
+}
+
+// Two instances on one database: a logout or a nickname change on one takes
+// effect on the other (which had both cached) within a second.
+func TestLogoutAndProfileChangeReachTheOtherInstanceWithinASecond(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.URL(t)
+	one := startOn(t, dbURL, nil, withCache(t))
+	two := startOn(t, dbURL, nil, withCache(t))
+	b := one.as(t, "roamer")
+	sid := b.sessionID()
+	on2 := two.newClient()
+	u2, _ := url.Parse(two.URL)
+	on2.Client.Jar.SetCookies(u2, []*http.Cookie{{Name: web.SessionCookie, Value: sid, Path: "/"}})
+	nickOn2 := func() string {
+		_, doc := on2.get(t, "/me/profile")
+		return strings.TrimSpace(doc.Find(`[data-testid="nick"]`).Text())
+	}
+	if got := nickOn2(); !strings.Contains(got, "roamer") {
+		t.Fatalf("instance two does not know the session: nick %q", got)
+	}
+	nickOn2() // now surely cached there
+
+	resp, doc := b.postForm(t, "/me/profile", url.Values{"nick": {"wanderer"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("profile change: %d %s", resp.StatusCode, doc.Find("main").Text())
+	}
+	deadline := time.Now().Add(time.Second)
+	for !strings.Contains(nickOn2(), "wanderer") {
+		if time.Now().After(deadline) {
+			t.Fatalf("instance two still shows %q a second after the change", nickOn2())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if resp, _ := b.postForm(t, "/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	deadline = time.Now().Add(time.Second)
+	for {
+		resp, _ := on2.get(t, "/wallet")
+		if resp.StatusCode == http.StatusSeeOther {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("instance two still serves the session a second after logout")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The CSRF token comes from the header or the form body only: in a URL it
+// would leak through logs and Referer headers.
+func TestCSRFTokenInTheQueryStringIsRefused(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil)
+	b := a.as(t, "querier")
+	token := b.csrf(t)
+	resp, _ := b.postForm(t, "/me/profile?_csrf="+url.QueryEscape(token), url.Values{"nick": {"changed"}, "_csrf": {""}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("token in the query string: %d, want 403", resp.StatusCode)
+	}
+	resp, _ = b.postForm(t, "/me/profile", url.Values{"nick": {"changed"}, "_csrf": {token}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("token in the body: %d, want 303", resp.StatusCode)
+	}
+	// A token is bound to its session: another browser's is worthless.
+	c := a.as(t, "other")
+	resp, _ = c.postForm(t, "/me/profile", url.Values{"nick": {"stolen"}, "_csrf": {token}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another session's token: %d, want 403", resp.StatusCode)
+	}
+	// A foreign Origin is refused even with the right token.
+	resp, _ = b.postForm(t, "/me/profile", url.Values{"nick": {"changed2"}, "_csrf": {token}}, "Origin", "https://evil.example")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign Origin: %d, want 403", resp.StatusCode)
+	}
+}
+
+
