@@ -283,5 +283,3 @@ func TestCSRFTokenInTheQueryStringIsRefused(t *testing.T) {
 		t.Errorf("foreign Origin: %d, want 403", resp.StatusCode)
 	}
 }
-
-
