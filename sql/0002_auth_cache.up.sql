@@ -30,3 +30,20 @@ CREATE TABLE server_secrets (
     name  text PRIMARY KEY,
     value bytea NOT NULL CHECK (length(value) >= 32)
 );
+
+-- The front page is cached per instance: a new listing, or a change that
+-- moves an auction between or within the lists (status, end, what the card
+-- shows), is announced on gavel_lists. Bids announce themselves on
+-- gavel_events already.
+CREATE FUNCTION lists_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('gavel_lists', NEW.id::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER auctions_listed AFTER INSERT ON auctions
+    FOR EACH ROW EXECUTE FUNCTION lists_notify();
+CREATE TRIGGER auctions_relisted AFTER UPDATE ON auctions
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.ends_at IS DISTINCT FROM NEW.ends_at
+        OR OLD.title IS DISTINCT FROM NEW.title OR OLD.image_id IS DISTINCT FROM NEW.image_id
+        OR OLD.seller_id IS DISTINCT FROM NEW.seller_id)
+    EXECUTE FUNCTION lists_notify();

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -46,6 +47,10 @@ type Cache struct {
 	listening atomic.Bool
 
 	hits, misses atomic.Int64
+
+	hookMu   sync.Mutex
+	hooks    map[string][]func(payload string)
+	relisten context.CancelFunc // ends the current connection's wait
 }
 
 type sessionEntry struct {
@@ -67,6 +72,43 @@ func NewCache(db *bun.DB, databaseURL string, log *slog.Logger) *Cache {
 	}
 	return &Cache{db: db, url: databaseURL, log: log,
 		sessions: map[string]sessionEntry{}, users: map[int64]userEntry{}}
+}
+
+// OnNotify has the Cache's LISTEN connection also listen on channel and
+// call fn with each payload, in order, from one goroutine. After every
+// (re)connect fn gets "" (anything may have changed meanwhile). Register
+// before Run, or the connection is opened again to add the channel.
+func (c *Cache) OnNotify(channel string, fn func(payload string)) {
+	c.hookMu.Lock()
+	defer c.hookMu.Unlock()
+	if c.hooks == nil {
+		c.hooks = map[string][]func(string){}
+	}
+	c.hooks[channel] = append(c.hooks[channel], fn)
+	if c.relisten != nil {
+		c.relisten()
+	}
+}
+
+func (c *Cache) callHooks(channel, payload string) {
+	c.hookMu.Lock()
+	fns := c.hooks[channel]
+	c.hookMu.Unlock()
+	for _, fn := range fns {
+		fn(payload)
+	}
+}
+
+func (c *Cache) resetHooks() {
+	c.hookMu.Lock()
+	all := make([]func(string), 0, len(c.hooks))
+	for _, fns := range c.hooks {
+		all = append(all, fns...)
+	}
+	c.hookMu.Unlock()
+	for _, fn := range all {
+		fn("")
+	}
 }
 
 // Listening reports whether invalidations are arriving (and so whether the
@@ -191,11 +233,15 @@ func (c *Cache) Run(ctx context.Context) {
 		up, err := c.listenOnce(ctx)
 		c.listening.Store(false)
 		c.clear()
+		c.resetHooks()
 		if ctx.Err() != nil {
 			return
 		}
 		if up {
 			wait = 100 * time.Millisecond
+		}
+		if ctx.Err() == nil && errors.Is(err, context.Canceled) {
+			continue // OnNotify asked for the new channel: at once
 		}
 		c.log.Warn("auth cache: listener lost; reading through until it is back", "err", err, "in", wait)
 		select {
@@ -224,18 +270,35 @@ func (c *Cache) listenOnce(ctx context.Context) (up bool, err error) {
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
-		return false, err
+	lctx, lcancel := context.WithCancel(ctx)
+	defer lcancel()
+	c.hookMu.Lock()
+	c.relisten = lcancel
+	channels := []string{Channel}
+	for ch := range c.hooks {
+		if ch != Channel {
+			channels = append(channels, ch)
+		}
+	}
+	c.hookMu.Unlock()
+	for _, ch := range channels {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return false, err
+		}
 	}
 	// Whatever changed before LISTEN took effect was never announced to
 	// this connection: start from empty.
 	c.clear()
+	c.resetHooks()
 	c.listening.Store(true)
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(lctx)
 		if err != nil {
 			return true, err
 		}
-		c.apply(n.Payload)
+		if n.Channel == Channel {
+			c.apply(n.Payload)
+		}
+		c.callHooks(n.Channel, n.Payload)
 	}
 }

@@ -39,9 +39,15 @@ func (s *Server) home(c *fiber.Ctx) error {
 	var err error
 	switch l.View {
 	case "new":
-		pg, err = auction.ListNew(ctx, s.DB, l.Page)
+		pg, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListNew(ctx, s.DB, l.Page) })
 	case "ended":
-		pg, err = auction.ListEnded(ctx, s.DB, l.Page)
+		pg, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListEnded(ctx, s.DB, l.Page) })
+	case "":
+		if l.Query == "" {
+			pg, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListOpen(ctx, s.DB, "", l.Page) })
+			break
+		}
+		fallthrough
 	default:
 		l.View = ""
 		pg, err = auction.ListOpen(ctx, s.DB, l.Query, l.Page)

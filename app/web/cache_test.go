@@ -283,3 +283,82 @@ func TestCSRFTokenInTheQueryStringIsRefused(t *testing.T) {
 		t.Errorf("foreign Origin: %d, want 403", resp.StatusCode)
 	}
 }
+
+// The front page reads its list once per change: repeated views cost no
+// query, a bid shows on its card without one, and a new listing, a nick
+// change or a settlement appears within a second.
+func TestFrontPageIsReadOncePerChange(t *testing.T) {
+	t.Parallel()
+	rec := &statements{}
+	a := start(t, nil, countingDB(t, rec), noLimits)
+	waitFor(t, 5*time.Second, "the cache's listener", a.Server.Cache.Listening)
+	seller := a.as(t, "seller")
+	id := seller.sell(t, "Lamp", 1000, "24h")
+	bidder := a.as(t, "bidder")
+	rival := a.as(t, "rival")
+	visitor := a.newClient()
+	listReads := func() int {
+		n := 0
+		for _, q := range rec.take() {
+			if strings.Contains(q, "FROM auctions a") && strings.Contains(q, "OFFSET") {
+				n++
+			}
+		}
+		return n
+	}
+	price := func() string {
+		_, doc := visitor.get(t, "/")
+		return doc.Find(`[data-testid="card"] .card__price`).First().Text()
+	}
+	within := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not on the front page within a second", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	visitor.get(t, "/")
+	rec.take()
+	for range 5 {
+		visitor.get(t, "/")
+		bidder.get(t, "/")
+	}
+	if n := listReads(); n != 0 {
+		t.Errorf("%d list queries for 10 unchanged front pages, want 0", n)
+	}
+
+	if st, doc := bidder.bid(t, id, 1000, ""); st != http.StatusOK {
+		t.Fatalf("bid: %d %s", st, doc.Text())
+	}
+	if st, doc := rival.bid(t, id, 1500, ""); st != http.StatusOK {
+		t.Fatalf("bid: %d %s", st, doc.Text())
+	}
+	within("the bid's price", func() bool { return strings.Contains(price(), "1,500") })
+	if n := listReads(); n != 0 {
+		t.Errorf("%d list queries to show a bid, want 0 (the event carries the state)", n)
+	}
+
+	seller.sell(t, "Chair", 500, "1h")
+	within("a new listing", func() bool {
+		_, doc := visitor.get(t, "/")
+		return doc.Find(`[data-testid="card"]`).Length() == 2
+	})
+	resp, _ := seller.postForm(t, "/me/profile", url.Values{"nick": {"trader"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("profile: %d", resp.StatusCode)
+	}
+	within("the seller's new nick", func() bool {
+		_, doc := visitor.get(t, "/")
+		return strings.Contains(doc.Find(`[data-testid="cards"]`).Text(), "trader")
+	})
+	rec.take()
+	for range 5 {
+		visitor.get(t, "/")
+	}
+	if n := listReads(); n > 1 {
+		t.Errorf("%d list queries for 5 views after the change, want at most 1", n)
+	}
+}

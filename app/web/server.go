@@ -84,6 +84,7 @@ type Server struct {
 	// Cache and the auth session functions).
 	sessionRows *auth.SessionStorage
 	csrfKey     []byte
+	lists       *listCache
 
 	// photos bounds the photos decoded at once: a 40-megapixel upload
 	// takes ~160 MB and a second of CPU while it is re-encoded.
@@ -113,6 +114,7 @@ func New(d Deps) *Server {
 	if s.Cache == nil {
 		s.Cache = auth.NewCache(d.DB, "", d.Log)
 	}
+	s.lists = newListCache(s.Cache)
 	s.csrfKey = d.CSRFKey
 	if len(s.csrfKey) == 0 {
 		s.csrfKey = make([]byte, 32)

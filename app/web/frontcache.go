@@ -1,0 +1,163 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"gavel/app/auction"
+	"gavel/app/auth"
+)
+
+// ListsChannel announces new listings and changes that move auctions in the
+// lists (migration 0002's triggers).
+const ListsChannel = "gavel_lists"
+
+// Front-page cache bounds.
+const (
+	listMaxPage = 10              // deeper pages are read each time
+	listTTL     = 5 * time.Second // backstop; changes drop entries at once
+	// listMaxLive bounds the bid states kept to patch fresh reads with.
+	listMaxLive = 100_000
+)
+
+// listCache keeps the pages of the auction lists (per tab and page, without
+// a search) that this instance has read, so the front page costs no query
+// until something changes. Changes arrive over the auth cache's LISTEN
+// connection: a listing, a settlement, a cancel, a moved end or a changed
+// user drop every page (epoch); a bid only updates the price, count and
+// leader of the card it is on, in every cached page and in reads still
+// under way (live holds the newest bid state of each auction, the one with
+// the highest bid count wins). Nothing is kept while that connection is
+// down. Rendering stays per request: the header and the CSRF token are the
+// visitor's own.
+type listCache struct {
+	cache *auth.Cache // Listening(); nil: never cache
+
+	mu    sync.Mutex
+	pages map[listKey]listEntry
+	live  map[int64]auction.Event
+	epoch uint64
+}
+
+type listKey struct {
+	view string
+	page int
+}
+
+type listEntry struct {
+	pg    auction.Page
+	until time.Time
+}
+
+func newListCache(c *auth.Cache) *listCache {
+	l := &listCache{cache: c, pages: map[listKey]listEntry{}, live: map[int64]auction.Event{}}
+	if c != nil {
+		c.OnNotify(ListsChannel, func(string) { l.flush() })
+		c.OnNotify(auction.Channel, l.event)
+		c.OnNotify(auth.Channel, func(p string) {
+			if p == "" || strings.HasPrefix(p, "u:") {
+				l.flush()
+			}
+		})
+	}
+	return l
+}
+
+func (l *listCache) flush() {
+	l.mu.Lock()
+	l.epoch++
+	l.pages = map[listKey]listEntry{}
+	l.live = map[int64]auction.Event{}
+	l.mu.Unlock()
+}
+
+// event applies one auction event; "" (a reconnect) or anything unreadable
+// drops everything.
+func (l *listCache) event(payload string) {
+	var e auction.Event
+	if payload == "" || json.Unmarshal([]byte(payload), &e) != nil {
+		l.flush()
+		return
+	}
+	if e.Kind != auction.EventBid {
+		l.flush()
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old, ok := l.live[e.AuctionID]; !ok || e.BidCount > old.BidCount {
+		if len(l.live) >= listMaxLive {
+			l.live = map[int64]auction.Event{}
+			l.epoch++
+			l.pages = map[listKey]listEntry{}
+		}
+		l.live[e.AuctionID] = e
+	}
+	for k, ent := range l.pages {
+		if pg, changed := l.patch(ent.pg); changed {
+			l.pages[k] = listEntry{pg: pg, until: ent.until}
+		}
+	}
+}
+
+// patch returns pg with every card brought up to the newest bid state seen
+// (a copy when anything changed: readers may hold the old one).
+func (l *listCache) patch(pg auction.Page) (auction.Page, bool) {
+	var items []auction.Auction
+	for i := range pg.Items {
+		a := &pg.Items[i]
+		e, ok := l.live[a.ID]
+		if !ok || e.BidCount <= a.BidCount || a.Status != auction.StatusOpen {
+			continue
+		}
+		if items == nil {
+			items = append([]auction.Auction(nil), pg.Items...)
+		}
+		b := &items[i]
+		b.CurrentPrice, b.BidCount, b.LeaderID, b.Leader = e.Price, e.BidCount, e.LeaderID, e.Leader
+	}
+	if items == nil {
+		return pg, false
+	}
+	pg.Items = items
+	return pg, true
+}
+
+// get returns the page of view (tab) number page, from memory when it can.
+func (l *listCache) get(ctx context.Context, view string, page int, read func(context.Context) (auction.Page, error)) (auction.Page, error) {
+	if l.cache == nil || page > listMaxPage {
+		return read(ctx)
+	}
+	k := listKey{view, page}
+	now := time.Now()
+	l.mu.Lock()
+	ent, ok := l.pages[k]
+	epoch := l.epoch
+	l.mu.Unlock()
+	if ok && now.Before(ent.until) {
+		return ent.pg, nil
+	}
+	pg, err := read(ctx)
+	if err != nil || !l.cache.Listening() {
+		return pg, err
+	}
+	until := now.Add(listTTL)
+	for _, a := range pg.Items {
+		// An open auction leaves the open lists when it ends, before the
+		// sweeper settles it.
+		if a.Status == auction.StatusOpen && a.EndsAt.Before(until) {
+			until = a.EndsAt
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.epoch != epoch {
+		return pg, nil
+	}
+	pg, _ = l.patch(pg)
+	l.pages[k] = listEntry{pg: pg, until: until}
+	return pg, nil
+}
