@@ -142,6 +142,10 @@ func (c *Cache) Session(ctx context.Context, id string) (Session, bool, error) {
 			if len(c.sessions) >= cacheMax {
 				c.sessions = map[string]sessionEntry{}
 			}
+			// A copy: callers may pass a string over a reused buffer
+			// (Fiber's).
+			id := strings.Clone(id)
+			s.ID = id
 			c.sessions[id] = sessionEntry{s: s, ok: ok, read: now}
 		}
 		c.mu.Unlock()

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -360,5 +361,45 @@ func TestFrontPageIsReadOncePerChange(t *testing.T) {
 	}
 	if n := listReads(); n > 1 {
 		t.Errorf("%d list queries for 5 views after the change, want at most 1", n)
+	}
+}
+
+// Under concurrent requests every signed-in browser is served as itself:
+// nothing the cache keeps may alias a request's reused buffers.
+func TestEveryBrowserIsItselfUnderConcurrentRequests(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, withCache(t), noLimits)
+	waitFor(t, 5*time.Second, "the cache's listener", a.Server.Cache.Listening)
+	var bs []*testApp
+	for i := range 12 {
+		bs = append(bs, a.as(t, "twin"+strconv.Itoa(i)))
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wrong := 0
+	for i, b := range bs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 40 {
+				req, _ := http.NewRequest("GET", a.URL+"/me/profile", nil)
+				resp, err := b.Client.Do(req)
+				if err != nil {
+					continue
+				}
+				body := new(strings.Builder)
+				_, _ = io.Copy(body, resp.Body)
+				resp.Body.Close()
+				if !strings.Contains(body.String(), `value="twin`+strconv.Itoa(i)+`"`) {
+					mu.Lock()
+					wrong++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if wrong > 0 {
+		t.Errorf("%d of %d pages showed someone else's account", wrong, 12*40)
 	}
 }

@@ -67,6 +67,7 @@ func (s *Server) sessionUser(c *fiber.Ctx) error {
 	if id == "" {
 		return c.Next()
 	}
+	id = strings.Clone(id) // Fiber reuses the buffer under it
 	ctx := c.UserContext()
 	sess, ok, err := s.Cache.Session(ctx, id)
 	if err != nil {
@@ -99,7 +100,7 @@ func (s *Server) sessionUser(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localUser, u)
-	c.Locals(localSession, strings.Clone(id))
+	c.Locals(localSession, id)
 	return c.Next()
 }
 
