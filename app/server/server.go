@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"gavel/app/auth"
 	"gavel/app/config"
 	"gavel/app/live"
+	"gavel/app/metrics"
 	"gavel/app/web"
 )
 
@@ -33,6 +35,10 @@ type Server struct {
 	bidder   *auction.Bidder
 	sweeper  *auction.Sweeper
 	cache    *auth.Cache
+	metrics  *metrics.Metrics
+	// metricsLn and debugLn are METRICS_ADDR and DEBUG_ADDR, bound in New
+	// (nil when off).
+	metricsLn, debugLn net.Listener
 
 	ctx     context.Context // ends when the loops must stop
 	cancel  context.CancelFunc
@@ -69,9 +75,12 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.cache = auth.NewCache(bdb, cfg.DatabaseURL, log)
+	if err := s.listenOps(cfg, bdb); err != nil {
+		return nil, err
+	}
 	s.live = live.New(live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log})
 	s.web = web.New(web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, Bidder: s.bidder, Sweeper: s.sweeper,
-		Live: s.live, Cache: s.cache, CSRFKey: csrfKey})
+		Live: s.live, Cache: s.cache, CSRFKey: csrfKey, Metrics: s.metrics})
 	return s, nil
 }
 
@@ -87,10 +96,59 @@ func (s *Server) Serve(ln net.Listener) error {
 		})
 		s.loop(s.live.Run)
 		s.loop(s.cache.Run)
+		if s.metricsLn != nil {
+			s.loop(func(ctx context.Context) { metrics.Serve(ctx, s.metricsLn, s.metrics.Handler(), s.log) })
+		}
+		if s.debugLn != nil {
+			s.loop(func(ctx context.Context) { metrics.Serve(ctx, s.debugLn, metrics.DebugHandler(), s.log) })
+		}
 	}
 	s.mu.Unlock()
 	return s.web.Serve(ln)
 }
+
+// listenOps binds the metrics and profiling addresses that are configured.
+func (s *Server) listenOps(cfg *config.Config, bdb *bun.DB) error {
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		s.metricsLn = ln
+		s.metrics = metrics.New(bdb.DB)
+	}
+	if cfg.DebugAddr != "" {
+		ln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			if s.metricsLn != nil {
+				s.metricsLn.Close()
+			}
+			return fmt.Errorf("DEBUG_ADDR: %w", err)
+		}
+		s.debugLn = ln
+	}
+	return nil
+}
+
+// MetricsAddr is where the metrics are served ("" when off).
+func (s *Server) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return s.metricsLn.Addr().String()
+}
+
+// DebugAddr is where pprof is served ("" when off).
+func (s *Server) DebugAddr() string {
+	if s.debugLn == nil {
+		return ""
+	}
+	return s.debugLn.Addr().String()
+}
+
+// Metrics is the instance's metrics (nil when METRICS_ADDR is unset), for
+// the engine's observations.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // loop runs fn in the background until Shutdown.
 func (s *Server) loop(fn func(ctx context.Context)) {
@@ -110,6 +168,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopped = true
 	s.mu.Unlock()
 	s.cancel()
+	// Closed by their servers when those ran; otherwise here.
+	for _, ln := range []net.Listener{s.metricsLn, s.debugLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 	// Streams have ended with the web server; the hub's loops stop before
 	// the caller closes the database.
 	s.live.Close()

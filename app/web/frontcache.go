@@ -9,6 +9,7 @@ import (
 
 	"gavel/app/auction"
 	"gavel/app/auth"
+	"gavel/app/metrics"
 )
 
 // ListsChannel announces new listings and changes that move auctions in the
@@ -34,7 +35,8 @@ const (
 // down. Rendering stays per request: the header and the CSRF token are the
 // visitor's own.
 type listCache struct {
-	cache *auth.Cache // Listening(); nil: never cache
+	cache   *auth.Cache // Listening(); nil: never cache
+	metrics *metrics.Metrics
 
 	mu    sync.Mutex
 	pages map[listKey]listEntry
@@ -52,8 +54,8 @@ type listEntry struct {
 	until time.Time
 }
 
-func newListCache(c *auth.Cache) *listCache {
-	l := &listCache{cache: c, pages: map[listKey]listEntry{}, live: map[int64]auction.Event{}}
+func newListCache(c *auth.Cache, m *metrics.Metrics) *listCache {
+	l := &listCache{cache: c, metrics: m, pages: map[listKey]listEntry{}, live: map[int64]auction.Event{}}
 	if c != nil {
 		c.OnNotify(ListsChannel, func(string) { l.flush() })
 		c.OnNotify(auction.Channel, l.event)
@@ -83,6 +85,11 @@ func (l *listCache) event(payload string) {
 		return
 	}
 	if e.Kind != auction.EventBid {
+		if e.Status == auction.StatusSold || e.Status == auction.StatusUnsold {
+			// Every instance sees every settlement: the lag from the end
+			// to this notice, as this instance saw it.
+			l.metrics.Settled(time.Since(e.EndsAt))
+		}
 		l.flush()
 		return
 	}

@@ -10,6 +10,7 @@ import (
 // routes is every route of Gavel, in one place.
 func (s *Server) routes() {
 	app := s.app
+	app.Use(s.observe)
 	app.Use(requestid.New())
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	app.Use(s.accessLog)

@@ -16,6 +16,7 @@ import (
 	"gavel/app/auth"
 	"gavel/app/config"
 	"gavel/app/live"
+	"gavel/app/metrics"
 )
 
 // Deps are the services the handlers use.
@@ -41,6 +42,9 @@ type Deps struct {
 	// Cache serves sessions and signed-in users from memory; nil makes one
 	// that never listens, so it reads every time (run it for the cache).
 	Cache *auth.Cache
+	// Metrics records request latency, live connections and settlement
+	// lag; nil records nothing.
+	Metrics *metrics.Metrics
 	// CSRFKey signs the CSRF tokens; every instance behind one site needs
 	// the same (server.New reads the shared one). Nil: a random key.
 	CSRFKey []byte
@@ -114,7 +118,9 @@ func New(d Deps) *Server {
 	if s.Cache == nil {
 		s.Cache = auth.NewCache(d.DB, "", d.Log)
 	}
-	s.lists = newListCache(s.Cache)
+	s.lists = newListCache(s.Cache, s.Metrics)
+	s.Metrics.LiveConnections("sse", s.sseStreams.total)
+	s.Metrics.LiveConnections("ws", s.wsStreams.total)
 	s.csrfKey = d.CSRFKey
 	if len(s.csrfKey) == 0 {
 		s.csrfKey = make([]byte, 32)

@@ -24,6 +24,8 @@ type Instance struct {
 	URL  string  // http://127.0.0.1:PORT
 	DB   *bun.DB // its connection pool
 	Stop func()  // shuts it down (also done when the test ends); safe to call twice
+	// Server is the instance itself (its metrics and debug addresses).
+	Server *server.Server
 }
 
 // Start runs an instance on the database at dbURL, configured by env as if
@@ -71,5 +73,5 @@ func Start(t testing.TB, dbURL string, env map[string]string) *Instance {
 		bdb.Close()
 	})
 	t.Cleanup(stop)
-	return &Instance{URL: base, DB: bdb, Stop: stop}
+	return &Instance{URL: base, DB: bdb, Stop: stop, Server: srv}
 }
