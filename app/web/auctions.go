@@ -36,15 +36,16 @@ func (s *Server) home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	l := pages.List{View: c.Query("view"), Query: strings.TrimSpace(c.Query("q")), Page: max(c.QueryInt("page", 1), 1), Now: time.Now()}
 	var pg auction.Page
+	var cards *renders
 	var err error
 	switch l.View {
 	case "new":
-		pg, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListNew(ctx, s.DB, l.Page) })
+		pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListNew(ctx, s.DB, l.Page) })
 	case "ended":
-		pg, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListEnded(ctx, s.DB, l.Page) })
+		pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListEnded(ctx, s.DB, l.Page) })
 	case "":
 		if l.Query == "" {
-			pg, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListOpen(ctx, s.DB, "", l.Page) })
+			pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListOpen(ctx, s.DB, "", l.Page) })
 			break
 		}
 		fallthrough
@@ -62,6 +63,11 @@ func (s *Server) home(c *fiber.Ctx) error {
 		l.Cards = append(l.Cards, pages.Card{ID: a.ID, Title: a.Title, Image: views.ImageURL(a.ImageID, true), Seller: a.Seller, State: stateOf(a)})
 		if a.Status == auction.StatusOpen {
 			v.Watch = append(v.Watch, a.ID)
+		}
+	}
+	if cards != nil && len(l.Cards) > 0 {
+		if l.Grid, err = s.renderedCards(ctx, cards, v, l); err != nil {
+			return err
 		}
 	}
 	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))

@@ -330,6 +330,15 @@ func TestFrontPageIsReadOncePerChange(t *testing.T) {
 	if n := listReads(); n != 0 {
 		t.Errorf("%d list queries for 10 unchanged front pages, want 0", n)
 	}
+	// The cards are kept rendered per language.
+	for range 2 {
+		for lang, want := range map[string]string{"en": "0 bids", "ko": "입찰 0건"} {
+			_, doc := visitor.get(t, "/", "Accept-Language", lang)
+			if got := doc.Find(`[data-testid="card"] .card__meta`).First().Text(); !strings.Contains(got, want) {
+				t.Errorf("front page in %s: card says %q, want %q", lang, got, want)
+			}
+		}
+	}
 
 	if st, doc := bidder.bid(t, id, 1000, ""); st != http.StatusOK {
 		t.Fatalf("bid: %d %s", st, doc.Text())

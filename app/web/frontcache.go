@@ -1,15 +1,21 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"gavel/app/auction"
 	"gavel/app/auth"
 	"gavel/app/metrics"
+	"gavel/views"
+	"gavel/views/pages"
 )
 
 // ListsChannel announces new listings and changes that move auctions in the
@@ -52,6 +58,42 @@ type listKey struct {
 type listEntry struct {
 	pg    auction.Page
 	until time.Time
+	r     *renders // the cards of pg, rendered; a new entry starts empty
+}
+
+// renders keeps a page's cards rendered per language, each for the second
+// it was rendered in (the countdowns show whole seconds; their SSE stream
+// corrects them every second anyway).
+type renders struct {
+	mu   sync.Mutex
+	html map[string]rendered
+}
+
+type rendered struct {
+	sec  int64
+	html []byte
+}
+
+// html returns the cards in lang rendered during second sec, rendering
+// them with render when it has none.
+func (r *renders) get(lang string, sec int64, render func() ([]byte, error)) ([]byte, error) {
+	if r == nil {
+		return render()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.html[lang]; ok && h.sec == sec {
+		return h.html, nil
+	}
+	b, err := render()
+	if err != nil {
+		return nil, err
+	}
+	if r.html == nil {
+		r.html = map[string]rendered{}
+	}
+	r.html[lang] = rendered{sec: sec, html: b}
+	return b, nil
 }
 
 func newListCache(c *auth.Cache, m *metrics.Metrics) *listCache {
@@ -105,7 +147,7 @@ func (l *listCache) event(payload string) {
 	}
 	for k, ent := range l.pages {
 		if pg, changed := l.patch(ent.pg); changed {
-			l.pages[k] = listEntry{pg: pg, until: ent.until}
+			l.pages[k] = listEntry{pg: pg, until: ent.until, r: &renders{}}
 		}
 	}
 }
@@ -133,10 +175,12 @@ func (l *listCache) patch(pg auction.Page) (auction.Page, bool) {
 	return pg, true
 }
 
-// get returns the page of view (tab) number page, from memory when it can.
-func (l *listCache) get(ctx context.Context, view string, page int, read func(context.Context) (auction.Page, error)) (auction.Page, error) {
+// get returns the page of view (tab) number page, from memory when it
+// can, with the renders of its cards (nil when it is not kept).
+func (l *listCache) get(ctx context.Context, view string, page int, read func(context.Context) (auction.Page, error)) (auction.Page, *renders, error) {
 	if l.cache == nil || page > listMaxPage {
-		return read(ctx)
+		pg, err := read(ctx)
+		return pg, nil, err
 	}
 	k := listKey{view, page}
 	now := time.Now()
@@ -145,11 +189,11 @@ func (l *listCache) get(ctx context.Context, view string, page int, read func(co
 	epoch := l.epoch
 	l.mu.Unlock()
 	if ok && now.Before(ent.until) {
-		return ent.pg, nil
+		return ent.pg, ent.r, nil
 	}
 	pg, err := read(ctx)
 	if err != nil || !l.cache.Listening() {
-		return pg, err
+		return pg, nil, err
 	}
 	until := now.Add(listTTL)
 	for _, a := range pg.Items {
@@ -162,9 +206,27 @@ func (l *listCache) get(ctx context.Context, view string, page int, read func(co
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.epoch != epoch {
-		return pg, nil
+		return pg, nil, nil
 	}
 	pg, _ = l.patch(pg)
-	l.pages[k] = listEntry{pg: pg, until: until}
-	return pg, nil
+	ent = listEntry{pg: pg, until: until, r: &renders{}}
+	l.pages[k] = ent
+	return pg, ent.r, nil
+}
+
+// renderedCards is l's cards in v's language, rendered at most once per
+// second per change of the page.
+func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l pages.List) (templ.Component, error) {
+	b, err := r.get(string(v.P.Lang()), l.Now.Unix(), func() ([]byte, error) {
+		var buf bytes.Buffer
+		err := pages.Cards(v, l.Cards, l.Now).Render(ctx, &buf)
+		return buf.Bytes(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}), nil
 }
