@@ -249,7 +249,13 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.roomWithBids(c, id, 0)
+	var r pages.Room
+	if c.Query("bid") != "" {
+		// After a form bid: this instance may not have heard of it yet.
+		r, err = s.roomWithBids(c, id, 0)
+	} else {
+		r, err = s.roomCached(c, id)
+	}
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
@@ -411,4 +412,73 @@ func TestEveryBrowserIsItselfUnderConcurrentRequests(t *testing.T) {
 	if wrong > 0 {
 		t.Errorf("%d of %d pages showed someone else's account", wrong, 12*40)
 	}
+}
+
+// The auction room reads its auction and bids once per change: repeated
+// views cost no query, a new bid appears at the top from its notice, and a
+// user's change (their nick on the rows) drops the copy.
+func TestRoomIsReadOncePerChange(t *testing.T) {
+	t.Parallel()
+	rec := &statements{}
+	a := start(t, nil, countingDB(t, rec), noLimits)
+	waitFor(t, 5*time.Second, "the cache's listener", a.Server.Cache.Listening)
+	seller := a.as(t, "seller")
+	id := seller.sell(t, "Lamp", 1000, "24h")
+	alice, bob := a.as(t, "alice"), a.as(t, "bob")
+	visitor := a.newClient()
+	room := "/auctions/" + strconv.FormatInt(id, 10)
+	if st, _ := alice.bid(t, id, 1000, "first"); st != http.StatusOK {
+		t.Fatalf("bid: %d", st)
+	}
+	roomReads := func() int {
+		n := 0
+		for _, q := range rec.take() {
+			if strings.Contains(q, "WHERE a.id =") || strings.Contains(q, "FROM bids b JOIN users u") {
+				n++
+			}
+		}
+		return n
+	}
+	rows := func() []string {
+		_, doc := visitor.get(t, room)
+		var out []string
+		doc.Find(`[data-testid="bid-row"] .bid-row__bidder`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.Text()) })
+		return out
+	}
+	within := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not in the room within a second", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	within("alice's bid", func() bool { return len(rows()) == 1 })
+	rec.take()
+	for range 5 {
+		rows()
+		bob.get(t, room)
+	}
+	if n := roomReads(); n != 0 {
+		t.Errorf("%d room queries for 10 unchanged views, want 0", n)
+	}
+	if st, _ := bob.bid(t, id, 1500, "second"); st != http.StatusOK {
+		t.Fatalf("bid: %d", st)
+	}
+	within("bob's bid on top", func() bool { r := rows(); return len(r) == 2 && r[0] == "bob" && r[1] == "alice" })
+	_, doc := visitor.get(t, room)
+	if got := doc.Find(`[data-testid="price"]`).First().Text(); !strings.Contains(got, "1,500") {
+		t.Errorf("price after bob's bid: %q", got)
+	}
+	rec.take() // the bid answer reads the room itself
+	rows()
+	if n := roomReads(); n != 0 {
+		t.Errorf("%d room queries to show a bid, want 0 (the notice carries it)", n)
+	}
+	if resp, _ := bob.postForm(t, "/me/profile", url.Values{"nick": {"robert"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("profile: %d", resp.StatusCode)
+	}
+	within("bob's new nick on his row", func() bool { r := rows(); return len(r) == 2 && r[0] == "robert" })
 }

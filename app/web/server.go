@@ -89,6 +89,7 @@ type Server struct {
 	sessionRows *auth.SessionStorage
 	csrfKey     []byte
 	lists       *listCache
+	rooms       *roomCache
 
 	// photos bounds the photos decoded at once: a 40-megapixel upload
 	// takes ~160 MB and a second of CPU while it is re-encoded.
@@ -119,6 +120,7 @@ func New(d Deps) *Server {
 		s.Cache = auth.NewCache(d.DB, "", d.Log)
 	}
 	s.lists = newListCache(s.Cache, s.Metrics)
+	s.rooms = newRoomCache(s.Cache)
 	s.Metrics.LiveConnections("sse", s.sseStreams.total)
 	s.Metrics.LiveConnections("ws", s.wsStreams.total)
 	s.csrfKey = d.CSRFKey
