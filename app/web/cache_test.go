@@ -481,4 +481,13 @@ func TestRoomIsReadOncePerChange(t *testing.T) {
 		t.Fatalf("profile: %d", resp.StatusCode)
 	}
 	within("bob's new nick on his row", func() bool { r := rows(); return len(r) == 2 && r[0] == "robert" })
+	// The history is kept rendered per language.
+	for range 2 {
+		for lang, want := range map[string]string{"en": "Bid history", "ko": "입찰 기록"} {
+			_, doc := visitor.get(t, room, "Accept-Language", lang)
+			if got := doc.Find(`[data-testid="bid-history"] h2`).Text(); got != want {
+				t.Errorf("room in %s: history titled %q, want %q", lang, got, want)
+			}
+		}
+	}
 }

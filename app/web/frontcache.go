@@ -225,8 +225,13 @@ func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l p
 	if err != nil {
 		return nil, err
 	}
+	return rawHTML(b), nil
+}
+
+// rawHTML is HTML a templ component rendered earlier, written as it is.
+func rawHTML(b []byte) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
 		_, err := w.Write(b)
 		return err
-	}), nil
+	})
 }

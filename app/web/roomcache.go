@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -38,6 +39,7 @@ type roomCache struct {
 type roomEntry struct {
 	a    auction.Auction
 	bids []auction.Bid // newest first, at most auction.MaxBidsPage
+	r    *renders      // the bid history, rendered per language
 }
 
 func newRoomCache(c *auth.Cache) *roomCache {
@@ -110,37 +112,40 @@ func (r *roomCache) event(payload string) {
 	bids = append(bids, auction.Bid{ID: e.BidID, AuctionID: e.AuctionID, BidderID: e.BidderID, Bidder: e.Bidder,
 		Amount: e.Amount, Message: e.Message, CreatedAt: e.At})
 	bids = append(bids, ent.bids[:min(len(ent.bids), auction.MaxBidsPage-1)]...)
-	r.rooms[e.AuctionID] = roomEntry{a: a, bids: bids}
+	r.rooms[e.AuctionID] = roomEntry{a: a, bids: bids, r: &renders{}}
 }
 
-// get returns auction id and its latest bids, from memory when it can.
-func (r *roomCache) get(ctx context.Context, id int64, read func(context.Context) (*auction.Auction, []auction.Bid, error)) (*auction.Auction, []auction.Bid, error) {
+// get returns auction id and its latest bids, from memory when it can,
+// with the renders of its history (nil when it is not kept).
+func (r *roomCache) get(ctx context.Context, id int64, read func(context.Context) (*auction.Auction, []auction.Bid, error)) (*auction.Auction, []auction.Bid, *renders, error) {
 	r.mu.Lock()
 	ent, ok := r.rooms[id]
 	epoch := r.epoch
 	r.mu.Unlock()
 	if ok {
 		a := ent.a
-		return &a, ent.bids, nil
+		return &a, ent.bids, ent.r, nil
 	}
 	a, bids, err := read(ctx)
 	if err != nil || r.cache == nil || !r.cache.Listening() {
-		return a, bids, err
+		return a, bids, nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.epoch == epoch && r.seen[id] <= a.BidCount && len(bids) <= auction.MaxBidsPage {
-		if len(r.rooms) >= roomMax {
-			r.rooms = map[int64]roomEntry{}
-		}
-		r.rooms[id] = roomEntry{a: *a, bids: bids}
+	if r.epoch != epoch || r.seen[id] > a.BidCount || len(bids) > auction.MaxBidsPage {
+		return a, bids, nil, nil
 	}
-	return a, bids, nil
+	if len(r.rooms) >= roomMax {
+		r.rooms = map[int64]roomEntry{}
+	}
+	ent = roomEntry{a: *a, bids: bids, r: &renders{}}
+	r.rooms[id] = ent
+	return a, bids, ent.r, nil
 }
 
 // roomCached is roomWithBids (the latest bids) from the room cache.
 func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
-	a, bids, err := s.rooms.get(c.UserContext(), id, func(ctx context.Context) (*auction.Auction, []auction.Bid, error) {
+	a, bids, history, err := s.rooms.get(c.UserContext(), id, func(ctx context.Context) (*auction.Auction, []auction.Bid, error) {
 		a, err := auction.Get(ctx, s.DB, id)
 		if err != nil {
 			return nil, nil, err
@@ -174,6 +179,18 @@ func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
 	}
 	if len(bids) == auction.MaxBidsPage {
 		r.OlderBefore = bids[len(bids)-1].ID
+	}
+	if history != nil {
+		p := printer(c)
+		b, err := history.get(string(p.Lang()), 0, func() ([]byte, error) {
+			var buf bytes.Buffer
+			err := parts.BidHistory(p, r.ID, r.Bids).Render(c.UserContext(), &buf)
+			return buf.Bytes(), err
+		})
+		if err != nil {
+			return r, err
+		}
+		r.History = rawHTML(b)
 	}
 	return r, nil
 }
