@@ -1,13 +1,19 @@
 -- Instances cache sessions and signed-in users in memory. Every change to a
 -- user row (nickname, balance through the ledger, anything added later) and
 -- every removed or changed session tells all instances on the channel
--- gavel_auth, in the changing transaction, so each drops its copy.
+-- gavel_auth, in the changing transaction, so each drops its copy: "u:ID"
+-- for any change to the user, and also "n:ID" when the nickname changes
+-- (pages that show other people's nicknames keep theirs until then).
 CREATE FUNCTION auth_notify_user() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         PERFORM pg_notify('gavel_auth', 'u:' || OLD.id);
-    ELSE
+        PERFORM pg_notify('gavel_auth', 'n:' || OLD.id);
+    ELSIF OLD IS DISTINCT FROM NEW THEN
         PERFORM pg_notify('gavel_auth', 'u:' || NEW.id);
+        IF OLD.nick IS DISTINCT FROM NEW.nick THEN
+            PERFORM pg_notify('gavel_auth', 'n:' || NEW.id);
+        END IF;
     END IF;
     RETURN NULL;
 END $$;

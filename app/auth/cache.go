@@ -14,8 +14,9 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Channel is where the database announces changed users ("u:ID") and
-// ended sessions ("s:KEY"); the triggers of migration 0002 send them.
+// Channel is where the database announces changed users ("u:ID", and
+// "n:ID" too when the nickname changed) and ended or changed sessions
+// ("s:KEY"); the triggers of migration 0002 send them.
 const Channel = "gavel_auth"
 
 // Cache bounds.
@@ -221,6 +222,8 @@ func (c *Cache) apply(payload string) {
 			return
 		}
 		c.clear()
+	case ok && kind == "n":
+		// Always follows a "u:" for the same user.
 	default:
 		c.clear()
 	}

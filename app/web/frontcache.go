@@ -34,7 +34,7 @@ const (
 // a search) that this instance has read, so the front page costs no query
 // until something changes. Changes arrive over the auth cache's LISTEN
 // connection: a listing, a settlement, a cancel, a moved end or a changed
-// user drop every page (epoch); a bid only updates the price, count and
+// nickname drop every page (epoch); a bid only updates the price, count and
 // leader of the card it is on, in every cached page and in reads still
 // under way (live holds the newest bid state of each auction, the one with
 // the highest bid count wins). Nothing is kept while that connection is
@@ -102,7 +102,7 @@ func newListCache(c *auth.Cache, m *metrics.Metrics) *listCache {
 		c.OnNotify(ListsChannel, func(string) { l.flush() })
 		c.OnNotify(auction.Channel, l.event)
 		c.OnNotify(auth.Channel, func(p string) {
-			if p == "" || strings.HasPrefix(p, "u:") {
+			if p == "" || strings.HasPrefix(p, "n:") {
 				l.flush()
 			}
 		})

@@ -24,7 +24,7 @@ const roomMax = 10_000
 // latest bids, so a room view costs no query until something changes. A
 // bid's notice brings the cached room up to date when it is the next bid
 // (bid counts are consecutive); anything else about the auction (a gap, a
-// settlement, a cancel, a moved end, a user's change) drops it. A read
+// settlement, a cancel, a moved end, a nickname change) drops it. A read
 // under way when a newer bid was announced is not kept. Nothing is kept
 // while the LISTEN connection is down.
 type roomCache struct {
@@ -55,7 +55,7 @@ func newRoomCache(c *auth.Cache) *roomCache {
 			r.drop(id)
 		})
 		c.OnNotify(auth.Channel, func(p string) {
-			if p == "" || strings.HasPrefix(p, "u:") {
+			if p == "" || strings.HasPrefix(p, "n:") {
 				r.flush()
 			}
 		})
