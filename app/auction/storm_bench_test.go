@@ -43,12 +43,14 @@ func BenchmarkSettlementStorm(b *testing.B) {
 		winner := f.user("storm_winner", auction.MaxAmount)
 		img := f.image(seller)
 		lead := 5 * time.Second // the first end, after the set-up below
-		f.exec(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, leader_id, bid_count, starts_at, ends_at)
-			SELECT ?, 'storm ' || g, ?, 1000, 1000, CASE WHEN g % 2 = 0 THEN ?::bigint END, CASE WHEN g % 2 = 0 THEN 1 ELSE 0 END,
+		f.exec(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, leader_id, leader_max, bid_count, starts_at, ends_at)
+			SELECT ?, 'storm ' || g, ?, 1000, 1000, CASE WHEN g % 2 = 0 THEN ?::bigint END, CASE WHEN g % 2 = 0 THEN 1000 END,
+				CASE WHEN g % 2 = 0 THEN 1 ELSE 0 END,
 				now(), now() + (? + (g - 1) * ?::float8 / ?) * interval '1 microsecond'
 			FROM generate_series(1, ?) g`,
 			seller, img, winner, lead.Microseconds(), float64(window.Microseconds()), n, n)
 		f.exec(`INSERT INTO bids (auction_id, bidder_id, amount) SELECT id, leader_id, 1000 FROM auctions WHERE leader_id IS NOT NULL`)
+		f.exec(`INSERT INTO maximums (auction_id, bidder_id, amount) SELECT id, leader_id, 1000 FROM auctions WHERE leader_id IS NOT NULL`)
 
 		// Bidding elsewhere goes on through the storm.
 		var others []int64

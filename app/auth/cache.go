@@ -16,7 +16,7 @@ import (
 
 // Channel is where the database announces changed users ("u:ID", and
 // "n:ID" too when the nickname changed) and ended or changed sessions
-// ("s:KEY"); the triggers of migration 0002 send them.
+// ("s:KEY"); the triggers of migration 0003 send them.
 const Channel = "gavel_auth"
 
 // Cache bounds.

@@ -126,12 +126,13 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 		for k := range run {
 			if applyBid(r, &run[k]) {
 				ev := &run[k]
-				rows = append(rows, parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At, New: true})
+				rows = append(rows, parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At,
+					Auto: ev.Auto, New: true})
 			}
 		}
 		if len(rows) > 0 && r.loaded {
 			slices.Reverse(rows) // newest first
-			st := r.st
+			st := h.view(r.st)
 			msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.BidMessage(p, st, rows)) }}
 			for s, synced := range r.ws {
 				if synced {
@@ -144,16 +145,21 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			}
 		}
 	}
-	// Everyone this run outbid, except whoever leads after it.
+	// Everyone this run outbid, except whoever leads after it: leaders who
+	// lost the lead, and bidders whose maximum an earlier one answered at
+	// once (an automatic bid right after their own row).
 	var told []int64
 	for k := range run {
 		ev := &run[k]
-		u := ev.PrevLeader
+		u, key := ev.PrevLeader, "live.notice.outbid"
+		if ev.Auto && k > 0 && !run[k-1].Auto && run[k-1].BidderID != ev.BidderID {
+			u, key = run[k-1].BidderID, "live.notice.outbid_auto"
+		}
 		if u == 0 || u == last.LeaderID || slices.Contains(told, u) {
 			continue
 		}
 		told = append(told, u)
-		h.notify(u, ev, func(p *i18n.Printer) string { return p.T("live.notice.outbid", p.Money(last.Price)) })
+		h.notify(u, ev, func(p *i18n.Printer) string { return p.T(key, p.Money(last.Price)) })
 	}
 }
 
@@ -162,7 +168,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	if r := h.rooms[ev.AuctionID]; r != nil && applyClosed(r, ev) && r.loaded {
 		h.sendCountdowns(r, now)
-		st := r.st
+		st := h.view(r.st)
 		msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.SyncMessageNoRows(p, st)) }}
 		for s, synced := range r.ws {
 			if synced {
@@ -172,14 +178,14 @@ func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	}
 	h.notify(ev.SellerID, ev, func(p *i18n.Printer) string {
 		switch ev.Status {
-		case parts.StatusSold:
+		case auction.StatusSold:
 			return p.T("live.notice.sold", ev.Leader, p.Money(ev.Price))
-		case parts.StatusUnsold:
+		case auction.StatusUnsold:
 			return p.T("live.notice.unsold")
 		}
 		return p.T("live.notice.cancel")
 	})
-	if ev.Status == parts.StatusSold && ev.LeaderID != 0 {
+	if ev.Status == auction.StatusSold && ev.LeaderID != 0 {
 		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.won", p.Money(ev.Price)) })
 	}
 }

@@ -442,7 +442,7 @@ func TestRoomIsReadOncePerChange(t *testing.T) {
 	rows := func() []string {
 		_, doc := visitor.get(t, room)
 		var out []string
-		doc.Find(`[data-testid="bid-row"] .bid-row__bidder`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.Text()) })
+		doc.Find(`[data-testid="bid-row"] .bid-row__bidder`).Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
 		return out
 	}
 	within := func(what string, ok func() bool) {

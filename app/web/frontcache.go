@@ -19,7 +19,7 @@ import (
 )
 
 // ListsChannel announces new listings and changes that move auctions in the
-// lists (migration 0002's triggers).
+// lists (migration 0003's triggers).
 const ListsChannel = "gavel_lists"
 
 // Front-page cache bounds.
@@ -159,7 +159,9 @@ func (l *listCache) patch(pg auction.Page) (auction.Page, bool) {
 	for i := range pg.Items {
 		a := &pg.Items[i]
 		e, ok := l.live[a.ID]
-		if !ok || e.BidCount <= a.BidCount || a.Status != auction.StatusOpen {
+		if !ok || e.BidCount <= a.BidCount || a.Status != auction.StatusOpen || !e.EndsAt.Equal(a.EndsAt) {
+			// A moved end also moves the card in the list: the lists
+			// notice (same transaction) drops the page right after.
 			continue
 		}
 		if items == nil {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -102,7 +101,8 @@ func (r *roomCache) event(payload string) {
 	if !ok {
 		return
 	}
-	if e.BidCount != ent.a.BidCount+1 || e.Status != auction.StatusOpen || !e.EndsAt.Equal(ent.a.EndsAt) {
+	if e.BidCount != ent.a.BidCount+1 || e.Status != auction.StatusOpen || !e.EndsAt.Equal(ent.a.EndsAt) ||
+		e.Extensions != ent.a.Extensions {
 		delete(r.rooms, e.AuctionID)
 		return
 	}
@@ -110,7 +110,7 @@ func (r *roomCache) event(payload string) {
 	a.CurrentPrice, a.BidCount, a.LeaderID, a.Leader = e.Price, e.BidCount, e.LeaderID, e.Leader
 	bids := make([]auction.Bid, 0, min(len(ent.bids)+1, auction.MaxBidsPage))
 	bids = append(bids, auction.Bid{ID: e.BidID, AuctionID: e.AuctionID, BidderID: e.BidderID, Bidder: e.Bidder,
-		Amount: e.Amount, Message: e.Message, CreatedAt: e.At})
+		Amount: e.Amount, Auto: e.Auto, Message: e.Message, CreatedAt: e.At})
 	bids = append(bids, ent.bids[:min(len(ent.bids), auction.MaxBidsPage-1)]...)
 	r.rooms[e.AuctionID] = roomEntry{a: a, bids: bids, r: &renders{}}
 }
@@ -159,23 +159,12 @@ func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
 	if err != nil {
 		return pages.Room{}, err
 	}
-	r := pages.Room{
-		ID: a.ID, Title: a.Title, Description: a.Description, ImageID: a.ImageID, Seller: a.Seller,
-		StartPrice: a.StartPrice, State: stateOf(a), Now: time.Now(),
-	}
-	// As room does.
-	switch u := currentUser(c); {
-	case u == nil:
-		r.Viewer = pages.Guest
-	case u.ID == a.SellerID && a.BidCount == 0 && a.Status == auction.StatusOpen:
-		r.Viewer = pages.SellerCan
-	case u.ID == a.SellerID:
-		r.Viewer = pages.Seller
-	default:
-		r.Viewer = pages.Bidder
+	r, err := s.roomOf(c, a)
+	if err != nil {
+		return r, err
 	}
 	for _, b := range bids {
-		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt})
+		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
 	}
 	if len(bids) == auction.MaxBidsPage {
 		r.OlderBefore = bids[len(bids)-1].ID

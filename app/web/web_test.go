@@ -71,7 +71,8 @@ func startOn(t *testing.T, dbURL string, env map[string]string, opts ...func(*we
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bidder := auction.NewBidder(bdb, auction.BidderOptions{Logger: log})
+	bidder := auction.NewBidder(bdb, auction.BidderOptions{Logger: log,
+		SoftClose: auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}})
 	t.Cleanup(bidder.Close)
 	deps := web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc,
 		Bidder: bidder, Sweeper: auction.NewSweeper(bdb, log)}
