@@ -98,12 +98,18 @@ func run(o options) error {
 	run := strconv.FormatInt(time.Now().UnixNano()%1e8, 36)
 	fmt.Printf("# gavel load test %s at %s, %s per scenario\n", run, o.base, o.duration)
 
-	seller, err := signIn(o.base, "s"+run, 1)
-	if err != nil {
-		return fmt.Errorf("seller: %w", err)
-	}
+	// A few listings per seller: the site limits listings per user.
+	var seller *client
 	var items []int64
-	for i := range o.items {
+	for i := range o.items + 1 {
+		if i%10 == 0 {
+			if seller, err = signIn(o.base, fmt.Sprintf("s%s%d", run, i/10), 1+i/10); err != nil {
+				return fmt.Errorf("seller: %w", err)
+			}
+		}
+		if i == o.items {
+			break // the last seller lists the hot item
+		}
 		id, err := seller.sell(fmt.Sprintf("Item %d of %s", i+1, run))
 		if err != nil {
 			return err
