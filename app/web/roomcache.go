@@ -98,8 +98,8 @@ func (r *roomCache) event(payload string) {
 		r.seen[e.AuctionID] = e.BidCount
 	}
 	ent, ok := r.rooms[e.AuctionID]
-	if !ok {
-		return
+	if !ok || e.BidCount <= ent.a.BidCount {
+		return // not kept, or a bid the read already saw
 	}
 	if e.BidCount != ent.a.BidCount+1 || e.Status != auction.StatusOpen || !e.EndsAt.Equal(ent.a.EndsAt) ||
 		e.Extensions != ent.a.Extensions {
