@@ -16,8 +16,9 @@ import (
 	"gavel/views/parts"
 )
 
-// roomMax bounds the rooms (and the bid counts seen) kept.
-const roomMax = 10_000
+// roomMax bounds the rooms (and the bid counts seen) kept: a room is its
+// row, 50 bids and their rendered history per language (about 40 KB).
+const roomMax = 1_000
 
 // roomCache keeps, per auction this instance has shown, its row and its
 // latest bids, so a room view costs no query until something changes. A
