@@ -16,9 +16,13 @@ import (
 	"gavel/views/parts"
 )
 
-// roomMax bounds the rooms (and the bid counts seen) kept: a room is its
-// row, 50 bids and their rendered history per language (about 40 KB).
-const roomMax = 1_000
+// roomMax bounds the rooms kept: a room is its row, 50 bids and their
+// rendered history per language (about 40 KB); seenMax bounds the bid
+// counts remembered.
+const (
+	roomMax = 1_000
+	seenMax = 100_000
+)
 
 // roomCache keeps, per auction this instance has shown, its row and its
 // latest bids, so a room view costs no query until something changes. A
@@ -91,7 +95,7 @@ func (r *roomCache) event(payload string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e.BidCount > r.seen[e.AuctionID] {
-		if len(r.seen) >= roomMax {
+		if len(r.seen) >= seenMax {
 			r.seen = map[int64]int{}
 			r.rooms = map[int64]roomEntry{}
 			r.epoch++
