@@ -35,7 +35,7 @@ const (
 // prepare).
 const (
 	selectSession = `SELECT data, expires_at FROM sessions WHERE key = $1`
-	selectUser    = `SELECT id, provider, provider_user_id, nick, email, avatar_url, balance, committed, created_at
+	selectUser    = `SELECT id, provider, provider_user_id, nick, email, avatar_url, balance, committed, suspended_at, created_at
 		FROM users WHERE id = $1`
 )
 
@@ -119,7 +119,7 @@ func encodeSession(s Session) ([]byte, error) {
 func loadUser(ctx context.Context, db *bun.DB, id int64) (*User, error) {
 	u := new(User)
 	err := db.DB.QueryRowContext(ctx, selectUser, id).Scan(&u.ID, &u.Provider, &u.ProviderUserID,
-		&u.Nick, &u.Email, &u.AvatarURL, &u.Balance, &u.Committed, &u.CreatedAt)
+		&u.Nick, &u.Email, &u.AvatarURL, &u.Balance, &u.Committed, &u.SuspendedAt, &u.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoUser
 	}

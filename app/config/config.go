@@ -5,8 +5,10 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +64,27 @@ type Config struct {
 	SoftCloseWindow time.Duration
 	SoftCloseCap    time.Duration
 
+	// Rate limits, per instance and per client, over RateWindow
+	// (RATE_WINDOW, default a minute): sign-in attempts per address
+	// (RATE_LOGIN, 10), bids per user (RATE_BID, 60), deposits per user
+	// and per address (RATE_DEPOSIT_USER, 5; RATE_DEPOSIT_IP, 20); and
+	// the open live streams of each kind per address (STREAMS_PER_IP, 50).
+	RateWindow      time.Duration
+	RateLogin       int
+	RateBid         int
+	RateDepositUser int
+	RateDepositIP   int
+	StreamsPerIP    int
+
+	// Admins are the operators (ADMINS), each as provider:provider-user-id
+	// (e.g. github:1234567,dev:alice): they get /admin.
+	Admins []string
+
+	// LogFormat (LOG_FORMAT: text or json) and LogLevel (LOG_LEVEL: debug,
+	// info, warn or error) shape the log on standard error.
+	LogFormat string
+	LogLevel  slog.Level
+
 	// MetricsAddr serves Prometheus metrics at /metrics (METRICS_ADDR,
 	// host:port); empty: off.
 	MetricsAddr string
@@ -72,6 +95,11 @@ type Config struct {
 
 // Secure reports whether cookies must carry the Secure flag.
 func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// IsAdmin reports whether the account (provider, id) is an operator's.
+func (c *Config) IsAdmin(provider, id string) bool {
+	return slices.Contains(c.Admins, provider+":"+id)
+}
 
 // IsProduction reports whether APP_ENV is production.
 func (c *Config) IsProduction() bool { return c.Env == Production }
@@ -104,7 +132,21 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShortAuction:    r.duration("SHORT_AUCTION", 0),
 		SoftCloseWindow: r.duration("SOFT_CLOSE_WINDOW", 2*time.Minute),
 		SoftCloseCap:    r.duration("SOFT_CLOSE_CAP", time.Hour),
+		LogFormat:       r.str("LOG_FORMAT", "text"),
+		Admins:          r.list("ADMINS"),
+		RateWindow:      r.duration("RATE_WINDOW", time.Minute),
+		RateLogin:       int(r.int("RATE_LOGIN", 10, 1, 1_000_000)),
+		RateBid:         int(r.int("RATE_BID", 60, 1, 1_000_000)),
+		RateDepositUser: int(r.int("RATE_DEPOSIT_USER", 5, 1, 1_000_000)),
+		RateDepositIP:   int(r.int("RATE_DEPOSIT_IP", 20, 1, 1_000_000)),
+		StreamsPerIP:    int(r.int("STREAMS_PER_IP", 50, 1, 1_000_000)),
 		TrustedProxies:  r.list("TRUSTED_PROXIES"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
+		r.fail("LOG_LEVEL", "%q must be debug, info, warn or error", r.str("LOG_LEVEL", ""))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		r.fail("LOG_FORMAT", "%q must be text or json", c.LogFormat)
 	}
 	for _, p := range providerVars {
 		key, secret := r.str(p.prefix+"_KEY", ""), r.str(p.prefix+"_SECRET", "")
@@ -185,6 +227,14 @@ func (c *Config) validate() error {
 	}
 	if c.ShortAuction < 0 {
 		return fmt.Errorf("SHORT_AUCTION: must not be negative")
+	}
+	for _, a := range c.Admins {
+		if p, id, ok := strings.Cut(a, ":"); !ok || p == "" || id == "" {
+			return fmt.Errorf("ADMINS: %q must be provider:provider-user-id", a)
+		}
+	}
+	if c.RateWindow < time.Second {
+		return fmt.Errorf("RATE_WINDOW: at least 1s")
 	}
 	if c.SoftCloseWindow < 0 || c.SoftCloseCap < 0 {
 		return fmt.Errorf("SOFT_CLOSE_WINDOW, SOFT_CLOSE_CAP: must not be negative")

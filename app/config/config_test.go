@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,22 @@ func TestLoadTrustedProxies(t *testing.T) {
 	}
 	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "192.168.0.0/16" {
 		t.Errorf("TrustedProxies = %q", c.TrustedProxies)
+	}
+}
+
+func TestLogFormatAndLevelAreValidated(t *testing.T) {
+	load := func(m map[string]string) (*Config, error) { return Load(env(m)) }
+	c, err := load(nil)
+	if err != nil || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	c, err = load(map[string]string{"LOG_FORMAT": "json", "LOG_LEVEL": "debug"})
+	if err != nil || c.LogFormat != "json" || c.LogLevel != slog.LevelDebug {
+		t.Errorf("json, debug: %v %v, %v", c.LogFormat, c.LogLevel, err)
+	}
+	for _, env := range []map[string]string{{"LOG_FORMAT": "xml"}, {"LOG_LEVEL": "loud"}} {
+		if _, err := load(env); err == nil {
+			t.Errorf("%v accepted", env)
+		}
 	}
 }

@@ -187,10 +187,15 @@ func TestRefusedBidsShowTheirMessageAndChangeNothing(t *testing.T) {
 	// refused with the reason.
 	nojs := b.user("late", false)
 	signIn(t, nojs, a, "late")
-	listed := time.Now()
 	short := sellItem(t, seller, a, "Quick sale", 1_000, "6s")
 	do(t, nojs, "open the short room", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, short)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
-	time.Sleep(time.Until(listed.Add(6500 * time.Millisecond)))
+	// Past the end the page states (the database's clock decides; the
+	// page's time is the server's, to the second).
+	end, err := time.Parse(time.RFC3339, eval[string](t, nojs, `document.querySelector('[data-testid="ends-at"] time').getAttribute("datetime")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(end.Add(1500 * time.Millisecond)))
 	placeBidNoJS(t, nojs, 1_000)
 	// The form is gone from the answered page (the result stands there), so
 	// the reason is the page's flash.
@@ -247,7 +252,6 @@ func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
 	b := newBrowser(t)
 	seller := b.user("seller", true)
 	signIn(t, seller, a, "seller")
-	listed := time.Now()
 	id := sellItem(t, seller, a, "Bicycle", 100_000, "10s")
 
 	nojs := b.user("plain", false)
@@ -265,9 +269,13 @@ func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
 	if got := text(t, nojs, `[data-testid="bid-row"]`); !strings.Contains(got, "plain") || !strings.Contains(got, "₩100,000") {
 		t.Errorf("row %q", got)
 	}
-	// Wait for the end and the sweeper (within a second), then a reload
-	// shows the result.
-	time.Sleep(time.Until(listed.Add(11500 * time.Millisecond)))
+	// Wait for the end the page states and the sweeper (within a second),
+	// then a reload shows the result.
+	end, err := time.Parse(time.RFC3339, eval[string](t, nojs, `document.querySelector('[data-testid="ends-at"] time').getAttribute("datetime")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(end.Add(2500 * time.Millisecond)))
 	do(t, nojs, "reload", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, id)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="result"]`)))
 	if got := text(t, nojs, `[data-testid="result"]`); !strings.Contains(got, "plain") || !strings.Contains(got, "₩100,000") {
 		t.Errorf("result after reload %q", got)
@@ -355,8 +363,13 @@ func TestMaximumsAnswerLiveAndABidInTheWindowExtendsTheEnd(t *testing.T) {
 	signIn(t, cee, a, "cee")
 	id := sellItem(t, seller, a, "Radio", 10_000, "25s")
 	room := fmt.Sprintf("%s/auctions/%d", a.URL, id)
-	for _, ctx := range []context.Context{bee, cee} {
+	for name, ctx := range map[string]context.Context{"bee": bee, "cee": cee} {
 		do(t, ctx, "open the room", chromedp.Navigate(room), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
+		// A tick proves the page's SSE stream (which carries its notices)
+		// is up; notices sent before it are not kept yet.
+		first := eval[string](t, ctx, pageText(`[data-testid="countdown"] .countdown__left`))
+		waitFor(t, ctx, 5*time.Second, name+": a countdown tick",
+			fmt.Sprintf(`%s !== %q`, pageText(`[data-testid="countdown"] .countdown__left`), first))
 	}
 	time.Sleep(500 * time.Millisecond) // both sockets connected
 
@@ -393,6 +406,9 @@ func TestMaximumsAnswerLiveAndABidInTheWindowExtendsTheEnd(t *testing.T) {
 		waitFor(t, ctx, 2*time.Second, name+": cee leads at 31,000", pageText(`[data-testid="leader"]`)+` === "cee" && `+pageText(`[data-testid="price"]`)+` === "₩31,000"`)
 	}
 	waitFor(t, bee, 3*time.Second, "bee is told of being outbid", pageText(`#notices [data-testid="notice"]`)+` !== ""`)
+	// bee's own standing in the room follows, without naming an amount.
+	waitFor(t, bee, 3*time.Second, "bee's standing turns to outbid",
+		`document.querySelector('[data-testid="my-standing"]')?.classList.contains("standing--outbid")`)
 
 	// Without JavaScript: a plain post and redirect, with the outcome.
 	nojs := b.user("plain", false)

@@ -61,28 +61,21 @@ func countingDB(t *testing.T, rec *statements) func(*web.Deps) {
 		cfg.Tracer = rec
 		bdb := bun.NewDB(stdlib.OpenDB(*cfg), pgdialect.New())
 		t.Cleanup(func() { bdb.Close() })
-		d.DB = bdb
-		withCache(t)(d)
+		d.DB = bdb // the instance's cache reads through it too
 	}
 }
 
-// withCache gives the app a running auth cache, as server.New does.
-func withCache(t *testing.T) func(*web.Deps) {
-	return func(d *web.Deps) {
-		c := auth.NewCache(d.DB, d.Config.DatabaseURL, d.Log)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); c.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
-		waitFor(t, 5*time.Second, "the auth cache's listener", c.Listening)
-		d.Cache = c
-	}
+// listening waits for a's auth cache to hear the database's notices.
+func listening(t *testing.T, a *testApp) *testApp {
+	t.Helper()
+	waitFor(t, 5*time.Second, "the auth cache's listener", a.Server.Cache.Listening)
+	return a
 }
 
 func TestAGetWritesNothingAndACachedSessionIsNotRead(t *testing.T) {
 	t.Parallel()
 	rec := &statements{}
-	a := start(t, nil, countingDB(t, rec))
+	a := listening(t, start(t, nil, countingDB(t, rec)))
 	seller := a.as(t, "seller")
 	id := seller.sell(t, "Lamp", 1000, "24h")
 	var imageID int64
@@ -173,7 +166,7 @@ func TestWithoutItsListenerTheCacheReadsEveryTime(t *testing.T) {
 // those requests do afterwards brings the session back.
 func TestLogoutCannotBeUndoneByRequestsInFlight(t *testing.T) {
 	t.Parallel()
-	a := start(t, nil, withCache(t))
+	a := listening(t, start(t, nil))
 	for round := range 5 {
 		b := a.as(t, "leaver"+strconv.Itoa(round))
 		sid := b.sessionID()
@@ -214,8 +207,8 @@ func TestLogoutCannotBeUndoneByRequestsInFlight(t *testing.T) {
 func TestLogoutAndProfileChangeReachTheOtherInstanceWithinASecond(t *testing.T) {
 	t.Parallel()
 	dbURL := dbtest.URL(t)
-	one := startOn(t, dbURL, nil, withCache(t))
-	two := startOn(t, dbURL, nil, withCache(t))
+	one := listening(t, startOn(t, dbURL, nil))
+	two := listening(t, startOn(t, dbURL, nil))
 	b := one.as(t, "roamer")
 	sid := b.sessionID()
 	on2 := two.newClient()
@@ -378,7 +371,7 @@ func TestFrontPageIsReadOncePerChange(t *testing.T) {
 // nothing the cache keeps may alias a request's reused buffers.
 func TestEveryBrowserIsItselfUnderConcurrentRequests(t *testing.T) {
 	t.Parallel()
-	a := start(t, nil, withCache(t), noLimits)
+	a := listening(t, start(t, nil, noLimits))
 	waitFor(t, 5*time.Second, "the cache's listener", a.Server.Cache.Listening)
 	var bs []*testApp
 	for i := range 12 {
@@ -489,5 +482,41 @@ func TestRoomIsReadOncePerChange(t *testing.T) {
 				t.Errorf("room in %s: history titled %q, want %q", lang, got, want)
 			}
 		}
+	}
+}
+
+// An operator's hide takes a listing off every instance's cached front page
+// and a suspension signs the user out there, within a second.
+func TestHideAndSuspendReachACachedInstanceWithinASecond(t *testing.T) {
+	t.Parallel()
+	a := listening(t, start(t, nil))
+	seller := a.as(t, "hider")
+	id := seller.sell(t, "Lamp", 1000, "24h")
+	visitor := a.newClient()
+	cards := func() int { _, doc := visitor.get(t, "/"); return doc.Find(`[data-testid="card"]`).Length() }
+	if cards() != 1 || cards() != 1 {
+		t.Fatal("the listing is not on the front page")
+	}
+	if resp, _ := seller.get(t, "/wallet"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("wallet before: %d", resp.StatusCode)
+	}
+	a.DB.ExecContext(context.Background(), `UPDATE auctions SET hidden = true WHERE id = ?`, id)
+	a.DB.ExecContext(context.Background(), `UPDATE users SET suspended_at = now() WHERE nick = 'hider'`)
+	deadline := time.Now().Add(time.Second)
+	for cards() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a hidden listing is still on the cached front page after a second")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		resp, _ := seller.get(t, "/wallet")
+		if resp.StatusCode == http.StatusSeeOther {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a suspended user still opens /wallet after a second")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	app.Get("/sitemap.xml", s.sitemap) // before any session work: crawlers keep no cookie
 	app.Get("/static/*", staticFile)
 	// Files that every visitor, crawler and cache fetches: served before
 	// any session work, and never with a cookie.
@@ -29,6 +30,7 @@ func (s *Server) routes() {
 
 	app.Use(s.language)
 	app.Use(s.sessionUser)
+	app.Use(suspendedOut)
 	app.Use(s.csrfGuard())
 
 	lim := s.Limits
@@ -67,6 +69,7 @@ func (s *Server) routes() {
 	app.Get("/events", s.events)
 	app.Get("/auctions/:id/ws", s.auctionSocket)
 
+	s.adminRoutes()
 	if !s.Config.IsProduction() {
 		app.Get("/dev/components", s.gallery)
 	}
