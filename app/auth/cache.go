@@ -202,6 +202,10 @@ func (c *Cache) ForgetUser(id int64) {
 	c.mu.Unlock()
 }
 
+// Forget drops everything kept here (the notices of a change this instance
+// made may still be on their way).
+func (c *Cache) Forget() { c.clear() }
+
 func (c *Cache) clear() {
 	c.mu.Lock()
 	c.epoch++

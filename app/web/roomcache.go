@@ -188,3 +188,12 @@ func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
 	}
 	return r, nil
 }
+
+// forgetChanged drops every cached list, room and user of this instance,
+// after a change here (an operator's action) whose notices are still on
+// their way.
+func (s *Server) forgetChanged() {
+	s.lists.flush()
+	s.rooms.flush()
+	s.Cache.Forget()
+}
