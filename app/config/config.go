@@ -84,6 +84,13 @@ type Config struct {
 	// info, warn or error) shape the log on standard error.
 	LogFormat string
 	LogLevel  slog.Level
+
+	// MetricsAddr serves Prometheus metrics at /metrics (METRICS_ADDR,
+	// host:port); empty: off.
+	MetricsAddr string
+	// DebugAddr serves net/http/pprof (DEBUG_ADDR, host:port; a missing
+	// host means 127.0.0.1); empty: off.
+	DebugAddr string
 }
 
 // Secure reports whether cookies must carry the Secure flag.
@@ -160,6 +167,17 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Providers = append(c.Providers, prov)
 	}
 	c.DevLogin = r.bool("DEV_LOGIN", c.Env == Development)
+
+	c.MetricsAddr = r.str("METRICS_ADDR", "")
+	c.DebugAddr = r.str("DEBUG_ADDR", "")
+	if strings.HasPrefix(c.DebugAddr, ":") {
+		c.DebugAddr = "127.0.0.1" + c.DebugAddr
+	}
+	for _, v := range []struct{ name, addr string }{{"METRICS_ADDR", c.MetricsAddr}, {"DEBUG_ADDR", c.DebugAddr}} {
+		if _, _, err := net.SplitHostPort(v.addr); v.addr != "" && err != nil {
+			r.fail(v.name, "%q is not host:port", v.addr)
+		}
+	}
 
 	if r.err != nil {
 		return nil, r.err

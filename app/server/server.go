@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"gavel/app/config"
 	"gavel/app/demo"
 	"gavel/app/live"
+	"gavel/app/metrics"
 	"gavel/app/web"
 )
 
@@ -37,6 +39,11 @@ type Server struct {
 	// the demo runs (Parts.Demo).
 	manualSettle, demo bool
 	db                 *bun.DB
+	cache              *auth.Cache
+	metrics            *metrics.Metrics
+	// metricsLn and debugLn are METRICS_ADDR and DEBUG_ADDR, bound in New
+	// (nil when off).
+	metricsLn, debugLn net.Listener
 
 	ctx     context.Context // ends when the loops must stop
 	cancel  context.CancelFunc
@@ -102,11 +109,70 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 		db:           bdb,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	sctx, scancel := context.WithTimeout(s.ctx, 10*time.Second)
+	csrfKey, err := auth.Secret(sctx, bdb, "csrf")
+	scancel()
+	if err != nil {
+		return nil, err
+	}
+	// The web pool (which a tuning may have changed) serves the cache; a
+	// tuning may also bring its own cache.
+	if p.Web.Cache == nil {
+		p.Web.Cache = auth.NewCache(p.Web.DB, cfg.DatabaseURL, log)
+	}
+	s.cache = p.Web.Cache
+	if err := s.listenOps(cfg, bdb); err != nil {
+		return nil, err
+	}
 	s.live = live.New(p.Live)
 	p.Web.Bidder, p.Web.Sweeper, p.Web.Live = s.bidder, s.sweeper, s.live
+	p.Web.CSRFKey, p.Web.Metrics = csrfKey, s.metrics
 	s.web = web.New(p.Web)
 	return s, nil
 }
+
+// listenOps binds the metrics and profiling addresses that are configured.
+func (s *Server) listenOps(cfg *config.Config, bdb *bun.DB) error {
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		s.metricsLn = ln
+		s.metrics = metrics.New(bdb.DB)
+	}
+	if cfg.DebugAddr != "" {
+		ln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			if s.metricsLn != nil {
+				s.metricsLn.Close()
+			}
+			return fmt.Errorf("DEBUG_ADDR: %w", err)
+		}
+		s.debugLn = ln
+	}
+	return nil
+}
+
+// MetricsAddr is where the metrics are served ("" when off).
+func (s *Server) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return s.metricsLn.Addr().String()
+}
+
+// DebugAddr is where pprof is served ("" when off).
+func (s *Server) DebugAddr() string {
+	if s.debugLn == nil {
+		return ""
+	}
+	return s.debugLn.Addr().String()
+}
+
+// Metrics is the instance's metrics (nil when METRICS_ADDR is unset), for
+// the engine's observations.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Web is the instance's web app.
 func (s *Server) Web() *web.Server { return s.web }
@@ -127,6 +193,13 @@ func (s *Server) Serve(ln net.Listener) error {
 			})
 		}
 		s.loop(s.live.Run)
+		s.loop(s.cache.Run)
+		if s.metricsLn != nil {
+			s.loop(func(ctx context.Context) { metrics.Serve(ctx, s.metricsLn, s.metrics.Handler(), s.log) })
+		}
+		if s.debugLn != nil {
+			s.loop(func(ctx context.Context) { metrics.Serve(ctx, s.debugLn, metrics.DebugHandler(), s.log) })
+		}
 		if s.demo {
 			s.loop(demo.New(s.db, s.bidder, s.log).Run)
 		}
@@ -153,6 +226,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopped = true
 	s.mu.Unlock()
 	s.cancel()
+	// Closed by their servers when those ran; otherwise here.
+	for _, ln := range []net.Listener{s.metricsLn, s.debugLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 	// Streams have ended with the web server; the hub's loops stop before
 	// the caller closes the database.
 	s.live.Close()

@@ -75,6 +75,9 @@ func (s *Server) adminAction(do func(c *fiber.Ctx, admin, id int64, reason strin
 			return err
 		}
 		s.Sweeper.Wake()
+		// This instance's pages show the change at once; the others hear
+		// of it over LISTEN.
+		s.forgetChanged()
 		return c.Redirect("/admin", fiber.StatusSeeOther)
 	}
 }

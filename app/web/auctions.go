@@ -34,12 +34,19 @@ func (s *Server) home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	l := pages.List{View: c.Query("view"), Query: strings.TrimSpace(c.Query("q")), Page: max(c.QueryInt("page", 1), 1), Now: time.Now()}
 	var pg auction.Page
+	var cards *renders
 	var err error
 	switch l.View {
 	case "new":
-		pg, err = auction.ListNew(ctx, s.DB, l.Page)
+		pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListNew(ctx, s.DB, l.Page) })
 	case "ended":
-		pg, err = auction.ListEnded(ctx, s.DB, l.Page)
+		pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListEnded(ctx, s.DB, l.Page) })
+	case "":
+		if l.Query == "" {
+			pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListOpen(ctx, s.DB, "", l.Page) })
+			break
+		}
+		fallthrough
 	default:
 		l.View = ""
 		pg, err = auction.ListOpen(ctx, s.DB, l.Query, l.Page)
@@ -54,6 +61,11 @@ func (s *Server) home(c *fiber.Ctx) error {
 		l.Cards = append(l.Cards, pages.Card{ID: a.ID, Title: a.Title, Image: views.ImageURL(a.ImageID, true), Seller: a.Seller, State: s.stateOf(a)})
 		if a.Status == auction.StatusOpen {
 			v.Watch = append(v.Watch, a.ID)
+		}
+	}
+	if cards != nil && len(l.Cards) > 0 {
+		if l.Grid, err = s.renderedCards(ctx, cards, v, l); err != nil {
+			return err
 		}
 	}
 	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
@@ -196,6 +208,13 @@ func (s *Server) room(c *fiber.Ctx, id int64) (pages.Room, error) {
 	if err != nil {
 		return pages.Room{}, err
 	}
+	return s.roomOf(c, a)
+}
+
+// roomOf is the room of a as this viewer sees it (the room cache has a).
+func (s *Server) roomOf(c *fiber.Ctx, a *auction.Auction) (pages.Room, error) {
+	var err error
+	id := a.ID
 	r := pages.Room{
 		ID: a.ID, Title: a.Title, Description: a.Description, ImageID: a.ImageID, Seller: a.Seller,
 		StartPrice: a.StartPrice, State: s.stateOf(a), Now: time.Now(),
@@ -246,7 +265,13 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.roomWithBids(c, id, 0)
+	var r pages.Room
+	if c.Query("bid") != "" {
+		// After a form bid: this instance may not have heard of it yet.
+		r, err = s.roomWithBids(c, id, 0)
+	} else {
+		r, err = s.roomCached(c, id)
+	}
 	if err != nil {
 		return err
 	}

@@ -61,15 +61,13 @@ func (s *Server) authBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.sessions.Get(c)
-	if err != nil {
-		return err
-	}
-	id := sess.ID()
-	if sess.Fresh() {
-		if err := sess.Save(); err != nil { // sets the cookie; sess is released
-			return err
-		}
+	// The started sign-in gets its own short-lived id: still no session.
+	id := c.Cookies(LoginCookie)
+	if !validNonce(id) {
+		id = auth.NewSessionID()
+		s.setCookie(c, LoginCookie, id, auth.PendingTTL)
+	} else {
+		id = strings.Clone(id)
 	}
 	raw, _ := json.Marshal(pendingLogin{Pending: pend.Marshal(), Next: SafeNext(c.Query("next"))})
 	if err := s.sessionRows.Set(pendingKey(id), raw, auth.PendingTTL); err != nil {
@@ -119,19 +117,16 @@ func (s *Server) devLoginSubmit(c *fiber.Ctx) error {
 // cannot be used again), lets the provider confirm who this is, finds or
 // creates the account and starts a new session for it.
 func (s *Server) finishLogin(c *fiber.Ctx, name string, params url.Values) error {
-	sess, err := s.sessions.Get(c)
-	if err != nil {
-		return err
-	}
 	var started pendingLogin
-	if !sess.Fresh() {
-		raw, err := s.sessionRows.Take(pendingKey(sess.ID()))
+	if id := c.Cookies(LoginCookie); id != "" {
+		raw, err := s.sessionRows.Take(pendingKey(id))
 		if err != nil {
 			return err
 		}
 		if raw != nil && json.Unmarshal(raw, &started) != nil {
 			started = pendingLogin{}
 		}
+		s.setCookie(c, LoginCookie, "", -1)
 	}
 	next := started.Next
 
@@ -157,22 +152,23 @@ func (s *Server) finishLogin(c *fiber.Ctx, name string, params url.Values) error
 	if err != nil {
 		return err
 	}
-	if err := s.signIn(c, sess, u.ID); err != nil {
+	if err := s.signIn(c, u.ID); err != nil {
 		return err
 	}
 	return c.Redirect(SafeNext(next), fiber.StatusSeeOther)
 }
 
-// logout ends the session: its row is deleted, so the cookie is worthless
-// even if kept.
+// logout ends the session: its row is deleted (so the cookie is worthless
+// even if kept) and every instance drops its cached copy. Requests still in
+// flight write no session, so none can bring it back.
 func (s *Server) logout(c *fiber.Ctx) error {
-	sess, err := s.sessions.Get(c)
-	if err != nil {
-		return err
+	if id := c.Cookies(SessionCookie); id != "" {
+		if err := auth.DeleteSession(c.UserContext(), s.DB, id); err != nil {
+			return err
+		}
+		s.Cache.ForgetSession(id)
 	}
-	if err := sess.Destroy(); err != nil {
-		return err
-	}
+	s.setCookie(c, SessionCookie, "", -1)
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 

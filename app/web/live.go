@@ -204,6 +204,9 @@ func (s *Server) events(c *fiber.Ctx) error {
 		defer s.sseStreams.release(ip)
 		defer sub.Close()
 		s.stream(tcpConn(nc), head, sub)
+		if sub.Err() == live.ErrSlow {
+			s.Metrics.Dropped("sse")
+		}
 	})
 	return nil
 }
@@ -349,7 +352,13 @@ func (s *Server) auctionSocket(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	u := &upgrading{sub: sub, release: func() { sub.Close(); s.wsStreams.release(ip) }}
+	u := &upgrading{sub: sub, release: func() {
+		if sub.Err() == live.ErrSlow {
+			s.Metrics.Dropped("ws")
+		}
+		sub.Close()
+		s.wsStreams.release(ip)
+	}}
 	c.Locals(localLiveUpgrade, u)
 	if err := s.wsUpgrade(c); err != nil {
 		u.release()

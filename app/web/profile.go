@@ -26,6 +26,7 @@ func (s *Server) profileShow(c *fiber.Ctx) error {
 func (s *Server) profileUpdate(c *fiber.Ctx) error {
 	u := currentUser(c)
 	nick, err := auth.SetNick(c.UserContext(), s.DB, u.ID, strings.Clone(c.FormValue("nick")))
+	s.Cache.ForgetUser(u.ID)
 	m := s.profileView(c, u)
 	m.Nick = nick
 	if err != nil {

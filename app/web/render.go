@@ -163,4 +163,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	return nil
 }
 
-func (s *Server) notFound(c *fiber.Ctx) error { return fiber.ErrNotFound }
+func (s *Server) notFound(c *fiber.Ctx) error {
+	c.Locals(localUnmatched, true)
+	return fiber.ErrNotFound
+}

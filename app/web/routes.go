@@ -10,6 +10,7 @@ import (
 // routes is every route of Gavel, in one place.
 func (s *Server) routes() {
 	app := s.app
+	app.Use(s.observe)
 	app.Use(requestid.New())
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	app.Use(s.accessLog)
@@ -20,6 +21,12 @@ func (s *Server) routes() {
 	app.Get("/readyz", s.readyz)
 	app.Get("/sitemap.xml", s.sitemap) // before any session work: crawlers keep no cookie
 	app.Get("/static/*", staticFile)
+	// Files that every visitor, crawler and cache fetches: served before
+	// any session work, and never with a cookie.
+	app.Get("/images/:id", s.imageShow)
+	app.Get("/images/:id/thumb", s.imageShow)
+	app.Get("/favicon.ico", favicon)
+	app.Get("/robots.txt", robots)
 
 	app.Use(requestDeadline)
 	app.Use(s.language)
@@ -41,8 +48,6 @@ func (s *Server) routes() {
 	app.Get("/auctions/:id/bids", s.bidsOlder)
 	app.Post("/auctions/:id/bids", requireUser, s.bidLimit(), s.bidCreate)
 	app.Post("/auctions/:id/cancel", requireUser, s.auctionCancel)
-	app.Get("/images/:id", s.imageShow)
-	app.Get("/images/:id/thumb", s.imageShow)
 	app.Get("/me/won", requireUser, s.myWon)
 	app.Get("/me/selling", requireUser, s.mySelling)
 	app.Get("/me/bids", requireUser, s.myBids)

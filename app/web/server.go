@@ -4,19 +4,20 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/uptrace/bun"
 
 	"gavel/app/auction"
 	"gavel/app/auth"
 	"gavel/app/config"
 	"gavel/app/live"
+	"gavel/app/metrics"
 )
 
 // Deps are the services the handlers use.
@@ -39,6 +40,15 @@ type Deps struct {
 	// StreamsPerIP caps the open live streams of each kind (SSE,
 	// WebSocket) per client address; default 50.
 	StreamsPerIP int
+	// Cache serves sessions and signed-in users from memory; nil makes one
+	// that never listens, so it reads every time (run it for the cache).
+	Cache *auth.Cache
+	// Metrics records request latency, live connections and settlement
+	// lag; nil records nothing.
+	Metrics *metrics.Metrics
+	// CSRFKey signs the CSRF tokens; every instance behind one site needs
+	// the same (server.New reads the shared one). Nil: a random key.
+	CSRFKey []byte
 }
 
 // Limits are per-instance rate limits (in memory: each instance counts on
@@ -75,10 +85,12 @@ type Server struct {
 	Deps
 	app *fiber.App
 
-	// sessions are the server-side sessions (rows of the sessions table);
-	// sessionRows is their storage, which also keeps started sign-ins.
-	sessions    *session.Store
+	// sessionRows keeps started sign-ins (sessions themselves go through
+	// Cache and the auth session functions).
 	sessionRows *auth.SessionStorage
+	csrfKey     []byte
+	lists       *listCache
+	rooms       *roomCache
 
 	// photos bounds the photos decoded at once: a 40-megapixel upload
 	// takes ~160 MB and a second of CPU while it is re-encoded.
@@ -108,7 +120,18 @@ func New(d Deps) *Server {
 		sseStreams: newStreamCounter(d.StreamsPerIP), wsStreams: newStreamCounter(d.StreamsPerIP),
 		writers: newWriterPool()}
 	s.sessionRows = auth.NewSessionStorage(d.DB)
-	s.sessions = newSessionStore(s.sessionRows, d.Config.Secure())
+	if s.Cache == nil {
+		s.Cache = auth.NewCache(d.DB, "", d.Log)
+	}
+	s.lists = newListCache(s.Cache, s.Metrics)
+	s.rooms = newRoomCache(s.Cache)
+	s.Metrics.LiveConnections("sse", s.sseStreams.total)
+	s.Metrics.LiveConnections("ws", s.wsStreams.total)
+	s.csrfKey = d.CSRFKey
+	if len(s.csrfKey) == 0 {
+		s.csrfKey = make([]byte, 32)
+		rand.Read(s.csrfKey)
+	}
 	s.wsUpgrade = s.newWSUpgrade()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "gavel",

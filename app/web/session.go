@@ -1,141 +1,206 @@
 package web
 
 import (
-	"errors"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
-	"github.com/gofiber/fiber/v2/middleware/session"
 
 	"gavel/app/auth"
 )
 
-// Session lifetimes: a session unused for IdleLifetime ends (every request
-// that touches it pushes the end back); a sign-in lasts at most
-// AbsoluteLifetime however busy.
+// Session lifetimes: a session unused for IdleLifetime ends (use pushes
+// the end back, written at most once per touchEvery); a sign-in lasts at
+// most AbsoluteLifetime however busy.
 const (
 	IdleLifetime     = 7 * 24 * time.Hour
 	AbsoluteLifetime = 30 * 24 * time.Hour
+	touchEvery       = 24 * time.Hour
 )
 
-// Cookie names.
+// Cookie names. The session cookie exists only while signed in; the login
+// cookie only while a sign-in is under way; the CSRF cookie holds the
+// random half of the double-submit token.
 const (
 	SessionCookie = "gavel_session"
+	LoginCookie   = "gavel_login"
 	CSRFCookie    = "gavel_csrf"
 )
 
-// Session keys (gob-encoded: basic types only).
-const (
-	sessUserID  = "uid"      // int64: the signed-in user
-	sessLoginAt = "login_at" // int64 unix seconds: when they signed in
-	sessCSRF    = "csrf"     // the CSRF middleware's token
-)
-
-// A started sign-in is kept beside the session, not in it: the CSRF
-// middleware rewrites the whole session on every page view, and a view
-// that loaded it before the sign-in started (another tab, a late favicon)
-// would write it back without the pending state.
+// A started sign-in is kept server-side under the login cookie's id
+// (pendingKey), never in a session: signed-out visitors have none.
 type pendingLogin struct {
 	Pending string `json:"p"` // auth.Pending, marshalled
 	Next    string `json:"n"` // where to go afterwards
 }
 
-// pendingKey is the storage key of session id's started sign-in.
+// pendingKey is the storage key of login id's started sign-in.
 func pendingKey(id string) string { return "login:" + id }
 
-func newSessionStore(storage fiber.Storage, secure bool) *session.Store {
-	return session.New(session.Config{
-		Storage:        storage,
-		Expiration:     IdleLifetime,
-		KeyLookup:      "cookie:" + SessionCookie,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   secure,
-		CookieSameSite: "Lax",
-		KeyGenerator:   auth.NewSessionID,
-	})
+// setCookie sets an HttpOnly, SameSite=Lax cookie for the whole site;
+// maxAge < 0 deletes it.
+func (s *Server) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
+	ck := &fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, Secure: s.Config.Secure(), SameSite: "Lax"}
+	if maxAge < 0 {
+		ck.Value, ck.MaxAge, ck.Expires = "", -1, time.Unix(1, 0)
+	} else {
+		ck.MaxAge = int(maxAge / time.Second)
+		ck.Expires = time.Now().Add(maxAge)
+	}
+	c.Cookie(ck)
 }
 
-// sessionUser puts the signed-in user, fresh from the database, in locals.
-// A sign-in older than AbsoluteLifetime ends here.
+// sessionUser puts the signed-in user in locals: the session and the user
+// come from the instance's cache (no database round trip once seen), which
+// every instance's change reaches within a moment. Nothing is written,
+// except the idle end of a session once a day (an UPDATE, which a logout
+// that came first cannot see undone). A sign-in older than
+// AbsoluteLifetime ends here.
 func (s *Server) sessionUser(c *fiber.Ctx) error {
-	if c.Cookies(SessionCookie) == "" {
+	id := c.Cookies(SessionCookie)
+	if id == "" {
 		return c.Next()
 	}
-	sess, err := s.sessions.Get(c)
+	id = strings.Clone(id) // Fiber reuses the buffer under it
+	ctx := c.UserContext()
+	sess, ok, err := s.Cache.Session(ctx, id)
 	if err != nil {
 		return err
 	}
-	uid, _ := sess.Get(sessUserID).(int64)
-	if uid == 0 {
+	if !ok {
+		s.setCookie(c, SessionCookie, "", -1)
 		return c.Next()
 	}
-	loginAt, _ := sess.Get(sessLoginAt).(int64)
-	if time.Since(time.Unix(loginAt, 0)) > AbsoluteLifetime {
-		if err := sess.Destroy(); err != nil {
+	now := time.Now()
+	if now.Sub(sess.LoginAt) > AbsoluteLifetime {
+		if err := auth.DeleteSession(ctx, s.DB, id); err != nil {
 			return err
 		}
+		s.Cache.ForgetSession(id)
+		s.setCookie(c, SessionCookie, "", -1)
 		return c.Next()
 	}
-	u, err := auth.UserByID(c.UserContext(), s.DB, uid)
-	if errors.Is(err, auth.ErrNoUser) {
+	if sess.ExpiresAt.Sub(now) < IdleLifetime-touchEvery {
+		if err := auth.TouchSession(ctx, s.DB, id, now.Add(IdleLifetime)); err != nil {
+			return err
+		}
+		s.Cache.ForgetSession(id)
+	}
+	u, err := s.Cache.User(ctx, sess.UserID)
+	if err == auth.ErrNoUser {
 		return c.Next()
 	}
 	if err != nil {
 		return err
 	}
 	c.Locals(localUser, u)
+	c.Locals(localSession, id)
 	return c.Next()
 }
 
-// csrfGuard is Fiber's CSRF middleware with the token kept in the
-// server-side session (and mirrored in an HttpOnly cookie, its double
-// submit). Unsafe methods must send it in X-CSRF-Token (htmx, from the
-// layout's hx-headers) or the _csrf form field. Saving the token also
-// refreshes the session's idle lifetime. Streams are skipped: they are
-// GETs, and one would otherwise write the session for every reconnect.
+// csrfGuard keeps every unsafe request to forms this site served: a signed
+// double submit. The CSRF cookie holds a random value; the token in pages
+// (the _csrf field, the X-CSRF-Token header htmx sends) is an HMAC of it
+// and of the session id under a secret every instance shares, so it needs
+// no server-side state (signed-out visitors get no session row) and a
+// token minted for one session is worthless in another. The token is read
+// from the header or the form body only, never the query string (URLs end
+// up in logs and Referer headers). A browser that names a foreign Origin,
+// or says Sec-Fetch-Site: cross-site, is refused before any token check.
+// Streams are skipped (they are GETs with no forms).
 func (s *Server) csrfGuard() fiber.Handler {
-	return csrf.New(csrf.Config{
-		Next:           func(c *fiber.Ctx) bool { return isStream(c.Path()) },
-		Session:        s.sessions,
-		SessionKey:     sessCSRF,
-		CookieName:     CSRFCookie,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.Config.Secure(),
-		CookieSameSite: "Lax",
-		Expiration:     IdleLifetime,
-		ContextKey:     localCSRF,
-		KeyGenerator:   auth.NewSessionID,
-		Extractor: func(c *fiber.Ctx) (string, error) {
-			if t := c.Get(csrf.HeaderName); t != "" {
-				return t, nil
-			}
-			if t := c.FormValue("_csrf"); t != "" {
-				return t, nil
-			}
-			return "", csrf.ErrTokenNotFound
-		},
-		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			s.Log.Info("csrf refused", "request_id", requestID(c), "path", c.Path(), "reason", err.Error())
+	return func(c *fiber.Ctx) error {
+		if isStream(c.Path()) {
+			return c.Next()
+		}
+		nonce := c.Cookies(CSRFCookie)
+		if !validNonce(nonce) {
+			nonce = auth.NewSessionID()
+			s.setCookie(c, CSRFCookie, nonce, AbsoluteLifetime)
+		} else {
+			nonce = strings.Clone(nonce)
+		}
+		want := s.csrfFor(nonce, c.Cookies(SessionCookie))
+		c.Locals(localCSRF, want)
+		switch c.Method() {
+		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
+			return c.Next()
+		}
+		reason := ""
+		switch {
+		case c.Get("Sec-Fetch-Site") == "cross-site":
+			reason = "cross-site fetch"
+		case c.Get(fiber.HeaderOrigin) != "" && !s.sameOrigin(c, c.Get(fiber.HeaderOrigin)):
+			reason = "foreign origin"
+		case subtle.ConstantTimeCompare([]byte(want), []byte(formToken(c))) != 1:
+			reason = "token mismatch"
+		}
+		if reason != "" {
+			s.Log.Info("csrf refused", "request_id", requestID(c), "path", c.Path(), "reason", reason)
 			return refuse(fiber.StatusForbidden, "auth.csrf")
-		},
-	})
+		}
+		return c.Next()
+	}
 }
 
-// signIn starts a fresh session for userID: a new id (the old one is
-// deleted, so a planted or stolen pre-login id is worthless), no data
-// carried over (the CSRF token is renewed on the next page).
-func (s *Server) signIn(c *fiber.Ctx, sess *session.Session, userID int64) error {
-	if err := sess.Reset(); err != nil {
+// csrfFor is the token of CSRF cookie nonce for session cookie sid.
+func (s *Server) csrfFor(nonce, sid string) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte("gavel-csrf\x00"))
+	m.Write([]byte(nonce))
+	m.Write([]byte{0})
+	m.Write([]byte(sid))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// validNonce accepts what auth.NewSessionID makes (43 base64url bytes).
+func validNonce(n string) bool {
+	if len(n) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(n)
+	return err == nil
+}
+
+// formToken is the CSRF token the request carries: the X-CSRF-Token
+// header, else the _csrf field of a urlencoded or multipart body.
+func formToken(c *fiber.Ctx) string {
+	if t := c.Get("X-CSRF-Token"); t != "" {
+		return t
+	}
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		f, err := c.MultipartForm()
+		if err != nil || len(f.Value["_csrf"]) == 0 {
+			return ""
+		}
+		return f.Value["_csrf"][0]
+	}
+	return string(c.Request().PostArgs().Peek("_csrf"))
+}
+
+// signIn starts a fresh session for userID under a new id (a planted or
+// stolen pre-login cookie is worthless) and ends the one the browser had.
+// The CSRF token changes with the session id.
+func (s *Server) signIn(c *fiber.Ctx, userID int64) error {
+	ctx := c.UserContext()
+	if old := c.Cookies(SessionCookie); old != "" {
+		if err := auth.DeleteSession(ctx, s.DB, old); err != nil {
+			return err
+		}
+		s.Cache.ForgetSession(old)
+	}
+	sess, err := auth.CreateSession(ctx, s.DB, userID, IdleLifetime)
+	if err != nil {
 		return err
 	}
-	sess.Set(sessUserID, userID)
-	sess.Set(sessLoginAt, time.Now().Unix())
-	return sess.Save()
+	s.setCookie(c, SessionCookie, sess.ID, AbsoluteLifetime)
+	return nil
 }
 
 // rateLimit allows max requests per key per window, then answers 429 with

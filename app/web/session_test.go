@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -76,20 +77,29 @@ func TestSessionCookieFlags(t *testing.T) {
 	t.Parallel()
 	a := start(t, nil)
 	resp, _ := a.get(t, "/")
-	var found bool
+	var csrfCookie bool
 	for _, c := range resp.Cookies() {
-		if c.Name == web.SessionCookie {
-			found = true
+		switch c.Name {
+		case web.SessionCookie:
+			t.Errorf("a visitor got a session cookie: %+v", c)
+		case web.CSRFCookie:
+			csrfCookie = true
 			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure {
-				t.Errorf("session cookie over http: %+v", c)
+				t.Errorf("csrf cookie over http: %+v", c)
 			}
 		}
-		if c.Name == web.CSRFCookie && (!c.HttpOnly || c.Path != "/") {
-			t.Errorf("csrf cookie: %+v", c)
-		}
+	}
+	if !csrfCookie {
+		t.Error("no csrf cookie for a visitor (their forms need a token)")
+	}
+	a.loginDev(t, "flagger")
+	u, _ := url.Parse(a.URL)
+	var found bool
+	for _, c := range a.Client.Jar.Cookies(u) {
+		found = found || c.Name == web.SessionCookie
 	}
 	if !found {
-		t.Error("no session cookie for a visitor")
+		t.Error("no session cookie after sign-in")
 	}
 
 	// Behind TLS (an https BASE_URL) the cookies are Secure.

@@ -100,6 +100,9 @@ func (s *Server) depositCreate(c *fiber.Ctx) error {
 		})
 	}
 	if err == nil {
+		// The balance changed: the page after the redirect must not show
+		// this instance's copy (the notice may still be on its way).
+		s.Cache.ForgetUser(u.ID)
 		return c.Redirect("/wallet?deposited="+strconv.FormatInt(amount, 10), fiber.StatusSeeOther)
 	}
 	var msg string

@@ -39,7 +39,14 @@ type testApp struct {
 // is the test's to run (settle).
 func start(t *testing.T, env map[string]string, opts ...func(*web.Deps)) *testApp {
 	t.Helper()
-	inst := servertest.Start(t, dbtest.URL(t), env, func(p *server.Parts) {
+	return startOn(t, dbtest.URL(t), env, opts...)
+}
+
+// startOn is start on the database at dbURL (several instances may share
+// one).
+func startOn(t *testing.T, dbURL string, env map[string]string, opts ...func(*web.Deps)) *testApp {
+	t.Helper()
+	inst := servertest.Start(t, dbURL, env, func(p *server.Parts) {
 		p.ManualSettle = true
 		for _, o := range opts {
 			o(&p.Web)

@@ -24,7 +24,8 @@ type Instance struct {
 	URL  string  // http://127.0.0.1:PORT
 	DB   *bun.DB // its connection pool
 	Stop func()  // shuts it down (also done when the test ends); safe to call twice
-	// Server is the instance itself.
+	// Server is the instance itself (its web app, metrics and debug
+	// addresses).
 	Server *server.Server
 }
 

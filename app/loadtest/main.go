@@ -1,0 +1,620 @@
+// Command loadtest drives a running Gavel over real HTTP, on 127.0.0.1 only,
+// for a bounded time: the front page (anonymous and signed in), an auction
+// room with 200 bids, and N bidders bidding the minimum on one hot item
+// while watchers hold its WebSocket. Every client signs in through the dev
+// login and posts with the CSRF token its pages carry, as a browser does.
+//
+// It reports requests per second, p50 and p99 latency, accepted and refused
+// bids, the server's CPU and resident memory (with -pid; -pgpid adds the
+// PostgreSQL server and its backends), and, with -db, checks the hot
+// auction in the database afterwards: bid amounts rise (only an automatic
+// row may equal the one before), every bid answered "accepted" is there
+// exactly once, and the auction row agrees.
+//
+// The server must trust 127.0.0.1 as a proxy (TRUSTED_PROXIES=127.0.0.1):
+// each client names its own X-Real-IP, so the per-address login limit
+// counts clients, not the tool.
+//
+//	go run ./app/loadtest -url http://127.0.0.1:8080 -pid $(pgrep -n gavel) -db "$DATABASE_URL"
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"gavel/static"
+)
+
+type options struct {
+	base      string
+	duration  time.Duration
+	conns     int
+	bidders   int
+	accounts  int
+	watchers  int
+	pid       int
+	pgpid     int
+	dbURL     string
+	scenarios string
+	items     int
+	roomBids  int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.base, "url", "http://127.0.0.1:8080", "Gavel's address (loopback only)")
+	flag.DurationVar(&o.duration, "d", 10*time.Second, "length of each scenario (at most 10m)")
+	flag.IntVar(&o.conns, "c", 50, "concurrent connections for the page scenarios")
+	flag.IntVar(&o.bidders, "bidders", 32, "concurrent bidders on the hot item")
+	flag.IntVar(&o.accounts, "accounts", 1, "accounts each bidder rotates through (the server allows 60 bids a minute per user)")
+	flag.IntVar(&o.watchers, "watchers", 100, "WebSocket watchers of the hot item")
+	flag.IntVar(&o.pid, "pid", 0, "the server's process id, for its CPU and memory")
+	flag.IntVar(&o.pgpid, "pgpid", 0, "the PostgreSQL postmaster's process id (it and its children are counted)")
+	flag.StringVar(&o.dbURL, "db", "", "the server's database, to check the hot auction afterwards")
+	flag.StringVar(&o.scenarios, "s", "front,front-signed,room,hot", "scenarios to run, in order")
+	flag.IntVar(&o.items, "items", 20, "open items listed for the front page")
+	flag.IntVar(&o.roomBids, "room-bids", 200, "bids on the room scenario's auction")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	u, err := url.Parse(o.base)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s is not a loopback address: this tool only drives a local server", u.Hostname())
+	}
+	if o.duration <= 0 || o.duration > 10*time.Minute {
+		return errors.New("-d must be between 0 and 10m")
+	}
+	o.base = strings.TrimRight(o.base, "/")
+	run := strconv.FormatInt(time.Now().UnixNano()%1e8, 36)
+	fmt.Printf("# gavel load test %s at %s, %s per scenario\n", run, o.base, o.duration)
+
+	// A few listings per seller: the site limits listings per user.
+	var seller *client
+	var items []int64
+	for i := range o.items + 1 {
+		if i%10 == 0 {
+			if seller, err = signIn(o.base, fmt.Sprintf("s%s%d", run, i/10), 1+i/10); err != nil {
+				return fmt.Errorf("seller: %w", err)
+			}
+		}
+		if i == o.items {
+			break // the last seller lists the hot item
+		}
+		id, err := seller.sell(fmt.Sprintf("Item %d of %s", i+1, run))
+		if err != nil {
+			return err
+		}
+		items = append(items, id)
+	}
+	fmt.Printf("# listed %d items\n", len(items))
+
+	for _, sc := range strings.Split(o.scenarios, ",") {
+		var r *result
+		var err error
+		switch strings.TrimSpace(sc) {
+		case "front":
+			r, err = pages(o, "GET / anonymous", nil, "/")
+		case "front-signed":
+			var cs []*client
+			for i := range o.conns {
+				c, err := signIn(o.base, fmt.Sprintf("f%s%d", run, i), 100+i)
+				if err != nil {
+					return err
+				}
+				cs = append(cs, c)
+			}
+			r, err = pages(o, "GET / signed in", cs, "/")
+		case "room":
+			if len(items) == 0 {
+				return errors.New("room: no items")
+			}
+			if err := placeBids(o, run, items[0], o.roomBids); err != nil {
+				return err
+			}
+			var cs []*client
+			for i := range o.conns {
+				c, err := signIn(o.base, fmt.Sprintf("r%s%d", run, i), 200+i)
+				if err != nil {
+					return err
+				}
+				cs = append(cs, c)
+			}
+			r, err = pages(o, fmt.Sprintf("room with %d bids, signed in", o.roomBids), cs, fmt.Sprintf("/auctions/%d", items[0]))
+		case "hot":
+			id, err2 := seller.sell("Hot item " + run)
+			if err2 != nil {
+				return err2
+			}
+			r, err = hot(o, run, id)
+		default:
+			return fmt.Errorf("unknown scenario %q", sc)
+		}
+		if err != nil {
+			return err
+		}
+		r.print()
+	}
+	return nil
+}
+
+// client is one browser: its cookies, its address, its last CSRF token.
+type client struct {
+	base  string
+	http  *http.Client
+	ip    string
+	csrf  string
+	nick  string
+	user  int64
+	mu    sync.Mutex
+	limit int64 // the minimum bid it last saw
+	// light skips reading the CSRF token from pages (the page scenarios
+	// need none, and the scan costs the tool CPU the server would use).
+	light bool
+}
+
+func newClient(base string, n int) *client {
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: false}
+	return &client{base: base, ip: fmt.Sprintf("127.%d.%d.%d", 1+n/65536%250, n/256%256, n%256),
+		http: &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var (
+	csrfRe  = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
+	stateRe = regexp.MustCompile(`name="state" value="([^"]+)"`)
+	minRe   = regexp.MustCompile(`min="(\d+)"`)
+)
+
+func (c *client) do(method, path string, body io.Reader, ctype string, header ...string) (int, []byte, http.Header, error) {
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("X-Real-IP", c.ip)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if !c.light {
+		if m := csrfRe.FindSubmatch(b); m != nil {
+			c.csrf = html.UnescapeString(string(m[1]))
+		}
+	}
+	return resp.StatusCode, b, resp.Header, err
+}
+
+// signIn signs a new browser in through the dev login as nick.
+func signIn(base, nick string, n int) (*client, error) {
+	c := newClient(base, n)
+	c.nick = nick
+	st, _, h, err := c.do("GET", "/auth/dev", nil, "")
+	if err != nil || st != http.StatusSeeOther {
+		return nil, fmt.Errorf("GET /auth/dev: %d %v", st, err)
+	}
+	st, b, _, err := c.do("GET", h.Get("Location"), nil, "")
+	m := stateRe.FindSubmatch(b)
+	if err != nil || st != 200 || m == nil || c.csrf == "" {
+		return nil, fmt.Errorf("dev login form: %d %v", st, err)
+	}
+	form := url.Values{"nick": {nick}, "state": {html.UnescapeString(string(m[1]))}, "_csrf": {c.csrf}}
+	st, _, _, err = c.do("POST", "/auth/dev/form", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+	if err != nil || st != http.StatusSeeOther {
+		return nil, fmt.Errorf("dev login as %s: %d %v", nick, st, err)
+	}
+	if _, _, _, err := c.do("GET", "/login", nil, ""); err != nil { // a page, for the new CSRF token
+		return nil, err
+	}
+	if _, _, _, err := c.do("GET", "/no-such-page", nil, ""); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// sell lists an item with the sample photo, for 24 hours.
+func (c *client) sell(title string) (int64, error) {
+	photo, err := static.FS.ReadFile("img/sample.jpg")
+	if err != nil {
+		return 0, err
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range map[string]string{"title": title, "description": "load test", "start_price": "1000", "duration": "24h0m0s", "_csrf": c.csrf} {
+		w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("image", "sample.jpg")
+	fw.Write(photo)
+	w.Close()
+	st, b, h, err := c.do("POST", "/auctions", &body, w.FormDataContentType())
+	if err != nil || st != http.StatusSeeOther {
+		return 0, fmt.Errorf("sell: %d %v %.200s", st, err, b)
+	}
+	loc := strings.TrimPrefix(h.Get("Location"), "/auctions/")
+	if i := strings.IndexAny(loc, "?/"); i >= 0 {
+		loc = loc[:i]
+	}
+	return strconv.ParseInt(loc, 10, 64)
+}
+
+// bid posts the minimum it last saw (as htmx does) and learns the next one
+// from the answer.
+func (c *client) bid(id int64) (status int, amount int64, err error) {
+	amount = c.limit
+	if amount == 0 {
+		amount = 1000
+	}
+	form := url.Values{"amount": {strconv.FormatInt(amount, 10)}, "_csrf": {c.csrf}}
+	st, b, _, err := c.do("POST", fmt.Sprintf("/auctions/%d/bids", id), strings.NewReader(form.Encode()),
+		"application/x-www-form-urlencoded", "HX-Request", "true", "X-CSRF-Token", c.csrf)
+	if err != nil {
+		return 0, amount, err
+	}
+	if i := bytes.Index(b, []byte(`data-testid="bid-amount"`)); i >= 0 {
+		// The input's min is written before its testid.
+		start := max(i-600, 0)
+		if ms := minRe.FindAllSubmatch(b[start:i], -1); len(ms) > 0 {
+			c.limit, _ = strconv.ParseInt(string(ms[len(ms)-1][1]), 10, 64)
+		}
+	}
+	return st, amount, nil
+}
+
+// placeBids puts n bids on auction id, from enough accounts to stay within
+// the per-user limit.
+func placeBids(o options, run string, id int64, n int) error {
+	var bs []*client
+	for i := range max(n/40+2, 2) {
+		c, err := signIn(o.base, fmt.Sprintf("p%s%d", run, i), 300+i)
+		if err != nil {
+			return err
+		}
+		bs = append(bs, c)
+	}
+	var limit int64
+	for i := 0; i < n; {
+		c := bs[i%len(bs)]
+		c.limit = limit
+		st, _, err := c.bid(id)
+		if err != nil {
+			return err
+		}
+		limit = c.limit
+		if st == http.StatusOK {
+			i++
+		} else if st != http.StatusConflict {
+			return fmt.Errorf("pre-bid: %d", st)
+		}
+	}
+	fmt.Printf("# placed %d bids on auction %d\n", n, id)
+	return nil
+}
+
+// result is one scenario's figures.
+type result struct {
+	name             string
+	n                int
+	errs, non2xx     int
+	elapsed          time.Duration
+	lat              []time.Duration
+	accepted, refuse int
+	limited          int
+	cpu              time.Duration
+	pgCPU            time.Duration
+	rssKB            int64
+	frames           int64
+	watchLat         []time.Duration
+	dropped          int64
+	check            string
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[min(len(d)-1, int(float64(len(d))*p))]
+}
+
+func (r *result) print() {
+	secs := r.elapsed.Seconds()
+	fmt.Printf("%-34s req/s %8.1f  p50 %7.2fms  p99 %7.2fms  n %d  errors %d  non-2xx %d",
+		r.name, float64(r.n)/secs, ms(pct(r.lat, .5)), ms(pct(r.lat, .99)), r.n, r.errs, r.non2xx)
+	if r.accepted+r.refuse+r.limited > 0 {
+		fmt.Printf("  accepted/s %.1f  refused %d  limited %d", float64(r.accepted)/secs, r.refuse, r.limited)
+	}
+	if r.frames > 0 || len(r.watchLat) > 0 {
+		fmt.Printf("  ws frames %d  bid->row p50 %.2fms p99 %.2fms  dropped %d", r.frames, ms(pct(r.watchLat, .5)), ms(pct(r.watchLat, .99)), r.dropped)
+	}
+	if r.cpu > 0 {
+		fmt.Printf("  server cpu %.0f%%  %.0fus/req  rss %dMB", 100*r.cpu.Seconds()/secs, float64(r.cpu.Microseconds())/float64(max(r.n, 1)), r.rssKB/1024)
+	}
+	if r.pgCPU > 0 {
+		fmt.Printf("  pg cpu %.0f%%", 100*r.pgCPU.Seconds()/secs)
+	}
+	if r.check != "" {
+		fmt.Printf("  db: %s", r.check)
+	}
+	fmt.Println()
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// measure runs work on conns goroutines for the duration and collects
+// latencies; work returns the status (0 for a transport error).
+func measure(o options, name string, workers int, work func(i int) int) *result {
+	r := &result{name: name}
+	cpu0, pg0 := procCPU(o.pid), treeCPU(o.pgpid)
+	var mu sync.Mutex
+	deadline := time.Now().Add(o.duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			var errs, non2xx int
+			for time.Now().Before(deadline) {
+				t := time.Now()
+				st := work(i)
+				lat = append(lat, time.Since(t))
+				switch {
+				case st == 0:
+					errs++
+				case st >= 300 && st != http.StatusConflict && st != http.StatusTooManyRequests:
+					non2xx++
+				}
+			}
+			mu.Lock()
+			r.lat = append(r.lat, lat...)
+			r.errs += errs
+			r.non2xx += non2xx
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	r.elapsed = time.Since(start)
+	r.n = len(r.lat)
+	if o.pid > 0 {
+		r.cpu = procCPU(o.pid) - cpu0
+		r.rssKB = procRSS(o.pid)
+	}
+	if o.pgpid > 0 {
+		r.pgCPU = treeCPU(o.pgpid) - pg0
+	}
+	return r
+}
+
+// pages GETs path on o.conns connections; signed-in clients when cs is set.
+func pages(o options, name string, cs []*client, path string) (*result, error) {
+	anon := make([]*client, o.conns)
+	for i := range anon {
+		anon[i] = newClient(o.base, 1000+i)
+		anon[i].http.Jar = nil // a crawler: no cookies kept
+		anon[i].light = true
+	}
+	for _, c := range cs {
+		c.light = true
+	}
+	return measure(o, name, o.conns, func(i int) int {
+		c := anon[i]
+		if cs != nil {
+			c = cs[i%len(cs)]
+		}
+		st, _, _, err := c.do("GET", path, nil, "", "Accept-Encoding", "gzip")
+		if err != nil {
+			return 0
+		}
+		return st
+	}), nil
+}
+
+// hot runs o.bidders bidders bidding the minimum on auction id while
+// o.watchers sockets watch it.
+func hot(o options, run string, id int64) (*result, error) {
+	accounts := max(o.accounts, 1)
+	bidders := make([][]*client, o.bidders)
+	for i := range bidders {
+		for k := range accounts {
+			c, err := signIn(o.base, fmt.Sprintf("b%s%d_%d", run, i, k), 1000+i*accounts+k)
+			if err != nil {
+				return nil, err
+			}
+			c.light = true
+			bidders[i] = append(bidders[i], c)
+		}
+	}
+	// Answers "accepted", by amount: the watchers time each row from its
+	// POST, the check finds each in the table.
+	var acceptedMu sync.Mutex
+	sent := map[int64]time.Time{}
+	accepted := map[int64]string{}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var frames, dropped atomic.Int64
+	var watchMu sync.Mutex
+	var watchLat []time.Duration
+	u, _ := url.Parse(o.base)
+	wsURL := "ws://" + u.Host + fmt.Sprintf("/auctions/%d/ws", id)
+	var wwg sync.WaitGroup
+	amountRe := regexp.MustCompile(`bid-row__amount"><span class="money">[^0-9]*([0-9,]+)`)
+	for i := range o.watchers {
+		h := http.Header{"Origin": {o.base}, "X-Real-IP": {fmt.Sprintf("127.9.%d.%d", i/256, i%256)}}
+		conn, _, err := websocket.DefaultDialer.Dial(wsURL, h)
+		if err != nil {
+			return nil, fmt.Errorf("watcher %d: %w", i, err)
+		}
+		wwg.Add(1)
+		go func() {
+			defer wwg.Done()
+			defer conn.Close()
+			go func() { <-ctx.Done(); conn.Close() }()
+			for {
+				_, msg, err := conn.ReadMessage()
+				if err != nil {
+					if ctx.Err() == nil {
+						dropped.Add(1)
+					}
+					return
+				}
+				now := time.Now()
+				frames.Add(1)
+				for _, m := range amountRe.FindAllSubmatch(msg, -1) {
+					a, _ := strconv.ParseInt(strings.ReplaceAll(string(m[1]), ",", ""), 10, 64)
+					acceptedMu.Lock()
+					t, ok := sent[a]
+					acceptedMu.Unlock()
+					if ok {
+						watchMu.Lock()
+						watchLat = append(watchLat, now.Sub(t))
+						watchMu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	var acc, ref, lim atomic.Int64
+	turn := make([]int, o.bidders)
+	limits := make([]int64, o.bidders) // the minimum each bidder saw last
+	r := measure(o, fmt.Sprintf("hot item, %d bidders, %d watchers", o.bidders, o.watchers), o.bidders, func(i int) int {
+		c := bidders[i][turn[i]%accounts]
+		turn[i]++
+		c.limit = limits[i]
+		t := time.Now()
+		st, amount, err := c.bid(id)
+		limits[i] = c.limit
+		if err != nil {
+			return 0
+		}
+		switch st {
+		case http.StatusOK:
+			acc.Add(1)
+			acceptedMu.Lock()
+			accepted[amount] = c.nick
+			sent[amount] = t
+			acceptedMu.Unlock()
+		case http.StatusConflict:
+			ref.Add(1)
+		case http.StatusTooManyRequests:
+			lim.Add(1)
+		}
+		return st
+	})
+	time.Sleep(500 * time.Millisecond) // the last rows reach the watchers
+	cancel()
+	wwg.Wait()
+	r.accepted, r.refuse, r.limited = int(acc.Load()), int(ref.Load()), int(lim.Load())
+	r.frames, r.dropped, r.watchLat = frames.Load(), dropped.Load(), watchLat
+	if o.dbURL != "" {
+		r.check = checkDB(o.dbURL, id, accepted)
+	}
+	return r, nil
+}
+
+// checkDB checks auction id's bids: rising amounts in id order (an
+// automatic row may equal the one before),
+// each answered-accepted bid there exactly once (by amount and bidder),
+// and the auction row's price and count matching its rows.
+func checkDB(dbURL string, id int64, accepted map[int64]string) string {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return "open: " + err.Error()
+	}
+	defer db.Close()
+	// Since proxy bidding, rows the site placed for a maximum are marked
+	// auto and may equal the bid they answer; a server without the column
+	// has none.
+	var hasAuto bool
+	db.QueryRow(`SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'bids' AND column_name = 'auto')`).Scan(&hasAuto)
+	autoCol := "false"
+	if hasAuto {
+		autoCol = "b.auto"
+	}
+	rows, err := db.Query(`SELECT b.amount, u.provider_user_id, `+autoCol+` FROM bids b JOIN users u ON u.id = b.bidder_id
+		WHERE b.auction_id = $1 ORDER BY b.id`, id)
+	if err != nil {
+		return "query: " + err.Error()
+	}
+	defer rows.Close()
+	var last int64
+	invalid, n := 0, 0
+	seen := map[int64]int{}
+	by := map[int64]string{}
+	for rows.Next() {
+		var a int64
+		var who string
+		var auto bool
+		rows.Scan(&a, &who, &auto)
+		if a < last || (a == last && !auto) {
+			invalid++
+		}
+		last = a
+		if !auto {
+			seen[a]++
+			by[a] = who
+		}
+		n++
+	}
+	missing, dup := 0, 0
+	var examples []string
+	for a, nick := range accepted {
+		switch {
+		case seen[a] == 0 || !strings.EqualFold(by[a], nick):
+			missing++
+			if len(examples) < 3 {
+				examples = append(examples, fmt.Sprintf("%d by %s (table: %d by %q)", a, nick, seen[a], by[a]))
+			}
+		case seen[a] > 1:
+			dup++
+		}
+	}
+	var price int64
+	var count int
+	db.QueryRow(`SELECT current_price, bid_count FROM auctions WHERE id = $1`, id).Scan(&price, &count)
+	ok := invalid == 0 && missing == 0 && dup == 0 && count == n && (n == 0 || price == last)
+	verdict := "OK"
+	if !ok {
+		verdict = "FAILED"
+	}
+	return fmt.Sprintf("%s (%d rows, %d invalid, %d accepted answers: %d missing %v, %d duplicated; row count %d price %d)",
+		verdict, n, invalid, len(accepted), missing, examples, dup, count, price)
+}
