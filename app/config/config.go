@@ -107,12 +107,38 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.Providers = append(c.Providers, prov)
 	}
+	devLoginSet := r.str("DEV_LOGIN", "") != ""
 	c.DevLogin = r.bool("DEV_LOGIN", c.Env == Development)
 
 	if r.err != nil {
 		return nil, r.err
 	}
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	// The dev login signs anyone in as anyone: on by default only where
+	// nobody else can reach it. A development config with a public or
+	// https origin is most likely a deployment that forgot APP_ENV.
+	if c.Env == Development && !devLoginSet && !IsLoopbackOrigin(c.BaseURL) {
+		return nil, fmt.Errorf("DEV_LOGIN: BASE_URL %s is not a local http address, so the nickname-only dev login is not turned on by itself: "+
+			"set APP_ENV=production for a deployment, or DEV_LOGIN=true (or false) to choose explicitly", c.BaseURL)
+	}
+	return c, nil
+}
+
+// IsLoopbackOrigin reports whether origin is plain http on a loopback host
+// (localhost, 127.0.0.0/8, ::1): reachable only from this machine.
+func IsLoopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) validate() error {
