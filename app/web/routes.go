@@ -50,7 +50,10 @@ func (s *Server) routes() {
 		app.Get(auth.DevFormPath, s.devLoginForm)
 		app.Post(auth.DevFormPath, loginLimit, s.devLoginSubmit)
 	}
-	app.Get("/auth/:provider", s.authBegin)
+	// Each begun sign-in writes its state beside a session: as throttled as
+	// the sign-ins themselves, counted apart so one sign-in is one of each.
+	authBeginLimit := rateLimit(lim.Login, lim.Window, byIP("auth-begin:"), "auth.rate_limited")
+	app.Get("/auth/:provider", authBeginLimit, s.authBegin)
 	app.Get("/auth/:provider/callback", loginLimit, s.authCallback)
 
 	app.Get("/me/profile", requireUser, s.profileShow)

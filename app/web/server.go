@@ -121,6 +121,9 @@ func New(d Deps) *Server {
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
+		// c.IP() then skips an empty or malformed header for the peer;
+		// Gavel's own limits use clientIP, which also canonicalises.
+		EnableIPValidation: true,
 		// Return each connection's read buffer to the pool once a request is
 		// read: an open SSE stream or WebSocket would otherwise hold its
 		// 16 KB for hours (measured: 42 → 26 KB per idle stream).
@@ -153,5 +156,5 @@ func proxyHeader(trusted []string) string {
 	if len(trusted) == 0 {
 		return ""
 	}
-	return "X-Real-IP"
+	return realIPHeader
 }
