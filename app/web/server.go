@@ -3,6 +3,8 @@
 package web
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"log/slog"
 	"net"
@@ -11,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/uptrace/bun"
+	"github.com/valyala/fasthttp"
 
 	"gavel/app/auction"
 	"gavel/app/auth"
@@ -38,7 +41,26 @@ type Deps struct {
 	// StreamsPerIP caps the open live streams of each kind (SSE,
 	// WebSocket) per client address; default 50.
 	StreamsPerIP int
+	// WriteTimeout bounds writing one response; default a minute. The
+	// live streams are not cut by it: fasthttp clears a connection's
+	// deadlines before a hijack handler runs, and both streams hijack.
+	WriteTimeout time.Duration
+	// ConnsPerIP caps the open connections of one peer address; default
+	// both kinds of stream plus 100. Off when TRUSTED_PROXIES is set:
+	// every connection then comes from a proxy.
+	ConnsPerIP int
 }
+
+// Body limits: only the sell form carries a photo.
+const (
+	uploadBodyLimit = 11 << 20 // one photo (10 MB) and the form around it
+	smallBodyLimit  = 64 << 10 // every other form is a few fields
+)
+
+// defaultWriteTimeout lets a slow client take a 10 MB photo at about
+// 170 KB/s, and no longer holds a goroutine and a buffered body for one
+// that never reads.
+const defaultWriteTimeout = time.Minute
 
 // Limits are per-instance rate limits (in memory: each instance counts on
 // its own).
@@ -110,9 +132,11 @@ func New(d Deps) *Server {
 		AppName:               "gavel",
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
-		// Room for one photo (10 MB) and the form around it.
-		BodyLimit:      11 << 20,
+		// The largest body of any route; bodyLimits lowers it per route
+		// before the body is read.
+		BodyLimit:      uploadBodyLimit,
 		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   cmp.Or(d.WriteTimeout, defaultWriteTimeout),
 		IdleTimeout:    90 * time.Second,
 		ReadBufferSize: 16 << 10, // session and language cookies, OAuth callbacks
 		// Behind trusted load balancers the client is the one they name in
@@ -128,17 +152,47 @@ func New(d Deps) *Server {
 		// read: an open SSE stream or WebSocket would otherwise hold its
 		// 16 KB for hours (measured: 42 → 26 KB per idle stream).
 		ReduceMemoryUsage: true,
-		// No WriteTimeout: it would cut the SSE and WebSocket streams.
 	})
+	s.app.Server().HeaderReceived = bodyLimits
 	s.routes()
 	return s
+}
+
+// bodyLimits gives each request its body limit once its header is read,
+// so fasthttp answers 413 without reading (or buffering) more: the upload
+// route's is uploadBodyLimit, every other smallBodyLimit.
+func bodyLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if isUpload(h.Method(), h.RequestURI()) {
+		return fasthttp.RequestConfig{MaxRequestBodySize: uploadBodyLimit}
+	}
+	return fasthttp.RequestConfig{MaxRequestBodySize: smallBodyLimit}
+}
+
+// isUpload reports whether a request is POST /auctions (Fiber's routing is
+// case-insensitive and allows a trailing slash).
+func isUpload(method, uri []byte) bool {
+	if string(method) != fiber.MethodPost {
+		return false
+	}
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	uri = bytes.TrimSuffix(uri, []byte("/"))
+	return bytes.EqualFold(uri, []byte("/auctions"))
 }
 
 // App returns the Fiber app, for tests that call app.Test.
 func (s *Server) App() *fiber.App { return s.app }
 
-// Serve serves HTTP on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+// Serve serves HTTP on ln until Shutdown. Without trusted proxies each
+// peer may hold ConnsPerIP connections; behind them every connection is
+// a proxy's, and the proxy caps its clients.
+func (s *Server) Serve(ln net.Listener) error {
+	if len(s.Config.TrustedProxies) == 0 {
+		ln = newConnLimitListener(ln, cmp.Or(s.ConnsPerIP, 2*s.sseStreams.max+100))
+	}
+	return s.app.Listener(ln)
+}
 
 // Shutdown ends the streams, stops accepting and waits (until ctx ends) for
 // requests in flight.
