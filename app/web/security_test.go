@@ -142,3 +142,23 @@ func TestClientAddressIsAValidRealIPHeaderElseThePeerAndIPv6CountsPer64(t *testi
 		t.Errorf("start from another /64: %d, want 303", got)
 	}
 }
+
+func TestNewListingsAreRateLimitedPerUser(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, withLimits(web.Limits{Listing: 2}))
+	a.loginDev(t, "seller1")
+	a.sell(t, "One", 1000, "24h0m0s")
+	a.sell(t, "Two", 1000, "24h0m0s")
+	resp, doc := a.postMultipart(t, "/auctions", url.Values{
+		"title": {"Three"}, "start_price": {"1000"}, "duration": {"24h0m0s"},
+	}, "photo.png", photo(t), "Accept-Language", "en")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("third listing in an hour: %d, want 429", resp.StatusCode)
+	}
+	if got := doc.Find("main").Text(); !strings.Contains(got, "You have listed too many items") {
+		t.Errorf("429 page: %q", strings.TrimSpace(got))
+	}
+	// Another seller is not held back.
+	b := a.as(t, "seller2")
+	b.sell(t, "Other", 1000, "24h0m0s")
+}

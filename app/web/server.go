@@ -70,6 +70,10 @@ type Limits struct {
 	DepositUser int           // deposits per user per window; default 5
 	DepositIP   int           // deposits per IP per window; default 20
 	Bid         int           // bids per user per window; default 60
+	// Listing is the new listings (POST /auctions, each a photo decode)
+	// per user per ListingWindow; default 20 an hour.
+	Listing       int
+	ListingWindow time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -88,6 +92,12 @@ func (l Limits) withDefaults() Limits {
 	if l.DepositIP <= 0 {
 		l.DepositIP = 20
 	}
+	if l.Listing <= 0 {
+		l.Listing = 20
+	}
+	if l.ListingWindow <= 0 {
+		l.ListingWindow = time.Hour
+	}
 	return l
 }
 
@@ -101,8 +111,9 @@ type Server struct {
 	sessions    *session.Store
 	sessionRows *auth.SessionStorage
 
-	// photos bounds the photos decoded at once: a 40-megapixel upload
-	// takes ~160 MB and a second of CPU while it is re-encoded.
+	// photos bounds the photos decoded at once: an upload at the caps
+	// takes up to ~180 MB (see media's limits) and a second or two of CPU
+	// while it is re-encoded, at most media.DecodeBudget.
 	photos chan struct{}
 
 	// stopping ends when shutdown begins, so that long-lived streams end
