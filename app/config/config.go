@@ -194,6 +194,13 @@ func (c *Config) validate() error {
 		if len(c.Providers) == 0 {
 			return fmt.Errorf("APP_ENV: production needs at least one login provider (GITHUB_KEY, GOOGLE_KEY, KAKAO_KEY, NAVER_KEY or OIDC_KEY)")
 		}
+		for _, p := range c.Providers {
+			// The discovery document and the key set that vouch for every
+			// id_token must not travel in the clear.
+			if p.Name == "oidc" && !strings.HasPrefix(p.Issuer, "https://") {
+				return fmt.Errorf("OIDC_ISSUER: %q must be an https URL when APP_ENV=production", p.Issuer)
+			}
+		}
 	}
 	return nil
 }

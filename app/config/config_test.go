@@ -166,3 +166,20 @@ func TestDevLoginIsOnByDefaultOnlyOnALoopbackBaseURL(t *testing.T) {
 		})
 	}
 }
+
+func TestProductionNeedsAnHTTPSOIDCIssuer(t *testing.T) {
+	prod := func(issuer string) map[string]string {
+		return map[string]string{"APP_ENV": "production", "BASE_URL": "https://gavel.example",
+			"OIDC_KEY": "k", "OIDC_SECRET": "s", "OIDC_ISSUER": issuer}
+	}
+	if _, err := Load(env(prod("http://idp.example"))); err == nil || !strings.HasPrefix(err.Error(), "OIDC_ISSUER: ") {
+		t.Errorf("an http issuer in production: %v, want an OIDC_ISSUER error", err)
+	}
+	if _, err := Load(env(prod("https://idp.example"))); err != nil {
+		t.Errorf("an https issuer in production: %v", err)
+	}
+	// Development keeps a local http issuer (a test provider).
+	if _, err := Load(env(map[string]string{"OIDC_KEY": "k", "OIDC_SECRET": "s", "OIDC_ISSUER": "http://127.0.0.1:9999"})); err != nil {
+		t.Errorf("an http issuer in development: %v", err)
+	}
+}
