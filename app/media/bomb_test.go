@@ -114,3 +114,25 @@ func TestDecodeOverItsTimeBudgetIsAbandoned(t *testing.T) {
 		t.Errorf("abandoning took %s", d)
 	}
 }
+
+func TestMarkerWalkSkipsExtraneousBytesAsTheDecoderDoes(t *testing.T) {
+	// image/jpeg skips stray bytes before a marker; the marker walk must
+	// too: junk between scans neither hides them from the count nor makes
+	// a file the decoder reads refused.
+	junk := func(jpg []byte) []byte {
+		var out []byte
+		for i := 0; i < len(jpg); i++ {
+			if i > 2 && jpg[i] == 0xFF && i+1 < len(jpg) && jpg[i+1] == 0xDA {
+				out = append(out, 'j', 'u', 'n', 'k')
+			}
+			out = append(out, jpg[i])
+		}
+		return out
+	}
+	if _, err := media.Process(bytes.NewReader(junk(progressiveJPEG(3000, 3000, 200)))); !errors.Is(err, media.ErrTooManyScans) {
+		t.Errorf("200 scans behind junk: %v, want ErrTooManyScans", err)
+	}
+	if _, err := media.Process(bytes.NewReader(junk(progressiveJPEG(800, 600, 5)))); err != nil {
+		t.Errorf("5 scans behind junk: %v, want it accepted", err)
+	}
+}

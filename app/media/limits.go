@@ -46,8 +46,8 @@ var (
 
 // jpegShape walks a JPEG's markers without decoding anything: it counts the
 // scans (SOS segments) and reports whether the frame is progressive. It
-// stops at EOI or at the end of data, and fails when the structure is
-// broken (the decoder would refuse it anyway).
+// stops at EOI, at the end of data, or once the scans pass MaxScans, and
+// fails when a segment runs past the end (the decoder would refuse it).
 func jpegShape(data []byte) (scans int, progressive bool, err error) {
 	bad := errors.New("malformed JPEG")
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
@@ -55,20 +55,24 @@ func jpegShape(data []byte) (scans int, progressive bool, err error) {
 	}
 	i := 2
 	for i < len(data) {
-		if data[i] != 0xFF {
-			return scans, progressive, bad
+		// Like image/jpeg (and libjpeg), skip extraneous bytes before a
+		// marker, so this walk sees every marker the decoder will.
+		for i < len(data) && data[i] != 0xFF {
+			i++
 		}
 		for i < len(data) && data[i] == 0xFF { // fill bytes
 			i++
 		}
 		if i >= len(data) {
-			return scans, progressive, bad
+			return scans, progressive, nil // no EOI: the decoder decides
 		}
 		m := data[i]
 		i++
 		switch {
 		case m == 0xD9: // EOI
 			return scans, progressive, nil
+		case m == 0x00: // "\xff\x00" outside a scan: extraneous data
+			continue
 		case m == 0x01 || (m >= 0xD0 && m <= 0xD7): // TEM, RSTn: no length
 			continue
 		}
