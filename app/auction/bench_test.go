@@ -39,7 +39,14 @@ const (
 // same concurrency, and reports both and their ratio. Each goroutine
 // alternates between two accounts so that a lone bidder is not refused for
 // already leading.
-func BenchmarkHotAuction(b *testing.B) {
+func BenchmarkHotAuction(b *testing.B) { benchHot(b, false) }
+
+// BenchmarkHotAuctionProxy is BenchmarkHotAuction with half of the bidders
+// submitting maximums well above the price, so that automatic bids answer
+// the others.
+func BenchmarkHotAuctionProxy(b *testing.B) { benchHot(b, true) }
+
+func benchHot(b *testing.B, proxy bool) {
 	f := newFixture(b)
 	seller := f.user("seller", 0)
 	for _, n := range []int{1, 8, 32} {
@@ -58,6 +65,9 @@ func BenchmarkHotAuction(b *testing.B) {
 				wg.Go(func() {
 					for i := 0; left.Add(-1) >= 0; i++ {
 						amount := benchBase + seq.Add(1)*benchStep
+						if proxy && g%2 == 1 {
+							amount += 20 * benchStep
+						}
 						_, err := bidder.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: users[2*g+i%2], Amount: amount})
 						var ae *auction.Error
 						switch {
@@ -112,8 +122,8 @@ func baseline(b *testing.B, f *fixture, seller int64, users []int64, n int, d ti
 						id, users[2*g+i%2], amount); err != nil {
 						return err
 					}
-					_, err := tx.ExecContext(ctx, `UPDATE auctions SET current_price = ?, leader_id = ?, bid_count = bid_count + 1 WHERE id = ?`,
-						amount, users[2*g+i%2], id)
+					_, err := tx.ExecContext(ctx, `UPDATE auctions SET current_price = ?, leader_id = ?, leader_max = ?, bid_count = bid_count + 1 WHERE id = ?`,
+						amount, users[2*g+i%2], amount, id)
 					return err
 				})
 				if err != nil {
@@ -141,7 +151,7 @@ func busyAuction(f *fixture, seller int64, earlier int) (int64, int64) {
 		FROM generate_series(0, ?::int - 1) AS g`, id, users[0], users[1], benchBase, earlier)
 	last := int64(benchBase + (earlier-1)*1_000_000)
 	leader := users[(earlier-1)%2]
-	f.exec(`UPDATE auctions SET current_price = ?, leader_id = ?, bid_count = ? WHERE id = ?`, last, leader, earlier, id)
+	f.exec(`UPDATE auctions SET current_price = ?, leader_id = ?, leader_max = ?, bid_count = ? WHERE id = ?`, last, leader, last, earlier, id)
 	// Done now, so autovacuum does not wake up during the measurement.
 	f.exec(`VACUUM ANALYZE bids`)
 	// And the setup's writes are flushed before, not during, the timing.

@@ -2,6 +2,7 @@ package auction
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -25,6 +26,11 @@ type Bidder struct {
 	log      *slog.Logger
 	idle     time.Duration
 	maxBatch int
+	rules    SoftClose
+	// beforeWrite and beforeCommit, when set (by tests), run between
+	// judging a batch and writing it, and between writing and COMMIT, with
+	// every lock held.
+	beforeWrite, beforeCommit func()
 
 	mu      sync.Mutex
 	writers map[int64]*writer // by auction id
@@ -43,6 +49,8 @@ type BidderOptions struct {
 	MaxBatch int
 	// Logger receives failures of whole batches (default: discarded).
 	Logger *slog.Logger
+	// SoftClose is the anti-sniping rule; zero turns it off.
+	SoftClose SoftClose
 }
 
 // batchTimeout bounds one batch's transaction. It is not the callers'
@@ -61,7 +69,8 @@ func NewBidder(db *bun.DB, opts BidderOptions) *Bidder {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Bidder{db: db, log: opts.Logger, idle: opts.Idle, maxBatch: opts.MaxBatch, writers: map[int64]*writer{}}
+	return &Bidder{db: db, log: opts.Logger, idle: opts.Idle, maxBatch: opts.MaxBatch, rules: opts.SoftClose,
+		writers: map[int64]*writer{}}
 }
 
 type writer struct {
@@ -78,30 +87,47 @@ type request struct {
 }
 
 type result struct {
-	bid Bid
-	err error
+	placed Placed
+	rows   int // how many of the batch's rows are this request's
+	err    error
 }
 
-// PlaceBid judges a bid by every rule and, when it is accepted, returns it
-// committed: durable, and announced on Channel. A refusal is an *Error
-// (ErrTooLow, ErrEnded, …) and leaves no trace. If ctx ends while the bid
-// still waits in the queue it is withdrawn and ctx's error returned; once
-// its batch has begun the outcome is awaited whatever ctx does.
-func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Bid, error) {
+// Placed is what an accepted submission did.
+type Placed struct {
+	Result Result
+	// Bids are the rows it added, in order: none when the leader raised
+	// their maximum, one or two otherwise (the second may be an automatic
+	// bid answering it).
+	Bids []Bid
+	// Max is the bidder's maximum: theirs alone to see.
+	Max      int64
+	Price    int64 // the price after it
+	MinNext  int64 // the least a bidder who does not lead may submit now
+	Leading  bool  // the bidder leads
+	EndsAt   time.Time
+	Extended bool // it moved the end (soft close)
+}
+
+// PlaceBid judges a maximum by every rule and, when it is accepted, returns
+// what it did, committed: durable, and announced on Channel. A refusal is an
+// *Error (ErrTooLow, ErrEnded, …) and leaves no trace. If ctx ends while the
+// bid still waits in the queue it is withdrawn and ctx's error returned;
+// once its batch has begun the outcome is awaited whatever ctx does.
+func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Placed, error) {
 	if err := in.check(); err != nil {
-		return Bid{}, err
+		return Placed{}, err
 	}
 	if in.AuctionID <= 0 {
-		return Bid{}, ErrNotFound
+		return Placed{}, ErrNotFound
 	}
 	if err := ctx.Err(); err != nil {
-		return Bid{}, err
+		return Placed{}, err
 	}
 	req := &request{in: in, ctx: ctx, done: make(chan result, 1)}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return Bid{}, ErrClosed
+		return Placed{}, ErrClosed
 	}
 	w := b.writers[in.AuctionID]
 	if w == nil {
@@ -119,7 +145,7 @@ func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Bid, error) {
 
 	select {
 	case r := <-req.done:
-		return r.bid, r.err
+		return r.placed, r.err
 	case <-ctx.Done():
 	}
 	b.mu.Lock()
@@ -130,11 +156,39 @@ func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Bid, error) {
 			w.queue = slices.Delete(w.queue, i, i+1)
 		}
 		b.mu.Unlock()
-		return Bid{}, ctx.Err()
+		return Placed{}, ctx.Err()
 	}
 	b.mu.Unlock()
 	r := <-req.done
-	return r.bid, r.err
+	return r.placed, r.err
+}
+
+// PlaceRun judges ins, all on auction auctionID, in their order in one
+// transaction, as the writer does with a batch that arrived in that order,
+// and returns each one's outcome or refusal. It is for tools and tests
+// that need many bids committed at once (at most MaxBatch make one
+// transaction; the writer's pacing does not apply).
+func (b *Bidder) PlaceRun(auctionID int64, ins []BidInput) ([]Placed, []error) {
+	batch := make([]*request, 0, len(ins))
+	placed, errs := make([]Placed, len(ins)), make([]error, len(ins))
+	idx := make([]int, 0, len(ins))
+	for i, in := range ins {
+		in.AuctionID = auctionID
+		if err := in.check(); err != nil {
+			errs[i] = err
+			continue
+		}
+		batch = append(batch, &request{in: in, ctx: context.Background()})
+		idx = append(idx, i)
+	}
+	for len(batch) > 0 {
+		n := min(len(batch), b.maxBatch)
+		for k, r := range b.commit(auctionID, batch[:n]) {
+			placed[idx[k]], errs[idx[k]] = r.placed, r.err
+		}
+		batch, idx = batch[n:], idx[n:]
+	}
+	return placed, errs
 }
 
 // Close stops taking bids, lets every writer commit and answer the bids
@@ -217,9 +271,11 @@ func (b *Bidder) take(w *writer) []*request {
 }
 
 // commit runs one batch, retrying it once when PostgreSQL aborted it for a
-// deadlock or serialization failure. Should the batch fail for any other
-// reason, its bids are tried one by one so that a single bad one cannot
-// take the others down with it.
+// deadlock or serialization failure. A batch whose COMMIT may or may not
+// have taken effect is found out, never judged again blindly: a bid in the
+// table must not be answered "too low". Should the batch fail for any
+// other reason, its bids are tried one by one so that a single bad one
+// cannot take the others down with it.
 func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
@@ -228,6 +284,10 @@ func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 		return res
 	}
 	b.log.Error("bid batch failed", "auction", auctionID, "bids", len(batch), "err", err)
+	var uc *errUnconfirmed
+	if errors.As(err, &uc) {
+		return b.confirm(ctx, auctionID, batch, uc)
+	}
 	res = make([]result, len(batch))
 	if len(batch) == 1 {
 		res[0].err = err
@@ -235,6 +295,10 @@ func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 	}
 	for i := range batch {
 		one, err := b.attempt(ctx, auctionID, batch[i:i+1])
+		if errors.As(err, &uc) {
+			one = b.confirm(ctx, auctionID, batch[i:i+1], uc)
+			err = nil
+		}
 		if err != nil {
 			res[i].err = err
 			continue
@@ -242,6 +306,65 @@ func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 		res[i] = one[0]
 	}
 	return res
+}
+
+// confirm finds out whether a batch whose COMMIT failed took effect, and
+// answers from what the database holds: its results if it committed, a
+// new attempt if it certainly did not, ErrUnconfirmed while nobody can
+// tell (the database unreachable until ctx ends).
+func (b *Bidder) confirm(ctx context.Context, auctionID int64, batch []*request, uc *errUnconfirmed) []result {
+	wait := 50 * time.Millisecond
+	for {
+		done, err := b.committed(ctx, auctionID, uc)
+		switch {
+		case err == nil && done:
+			return uc.res
+		case err == nil:
+			res, err := b.attempt(ctx, auctionID, batch)
+			if err == nil {
+				return res
+			}
+			if errors.As(err, &uc) {
+				continue
+			}
+			b.log.Error("bid batch failed again", "auction", auctionID, "err", err)
+		}
+		if err != nil {
+			b.log.Error("confirm bid batch", "auction", auctionID, "err", err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			res := make([]result, len(batch))
+			for i := range res {
+				res[i].err = ErrUnconfirmed
+			}
+			return res
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// committed reports whether the batch behind uc took effect: its rows are
+// in the table, or (a batch of raised maximums, which adds no row) its
+// maximums are.
+func (b *Bidder) committed(ctx context.Context, auctionID int64, uc *errUnconfirmed) (bool, error) {
+	if len(uc.ids) > 0 {
+		var n int
+		err := b.db.DB.QueryRowContext(ctx, `SELECT count(*) FROM bids WHERE id = ANY($1)`, uc.ids).Scan(&n)
+		return n > 0, err
+	}
+	bidders, amounts := make([]int64, 0, len(uc.maxes)), make([]int64, 0, len(uc.maxes))
+	for id, m := range uc.maxes {
+		bidders, amounts = append(bidders, id), append(amounts, m)
+	}
+	var n int
+	err := b.db.DB.QueryRowContext(ctx, `SELECT count(*) FROM maximums m
+		JOIN unnest($2::bigint[], $3::bigint[]) AS x(b, a) ON m.bidder_id = x.b AND m.amount >= x.a
+		WHERE m.auction_id = $1`, auctionID, bidders, amounts).Scan(&n)
+	return n == len(bidders), err
 }
 
 func (b *Bidder) attempt(ctx context.Context, auctionID int64, batch []*request) ([]result, error) {

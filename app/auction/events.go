@@ -13,7 +13,8 @@ const (
 )
 
 // Event is the JSON payload of one notification. It carries everything the
-// live layer needs to render its fragments without reading the database.
+// live layer needs to render its fragments without reading the database,
+// and never a maximum: every instance's live layer and logs see it.
 // Payloads stay far below NOTIFY's 8000-byte limit: nick ≤ 20 and message ≤
 // 100 characters.
 type Event struct {
@@ -28,14 +29,21 @@ type Event struct {
 	MinNext  int64     `json:"min_next"`
 	BidCount int       `json:"bid_count"`
 	EndsAt   time.Time `json:"ends_at"`
-	LeaderID int64     `json:"leader_id,omitempty"`
-	Leader   string    `json:"leader,omitempty"` // leader's nick
+	// Extensions counts how often soft close has moved the end; a bid
+	// less than Window before the end moves it, up to Until (both zero
+	// for an auction that ends when scheduled).
+	Extensions int           `json:"extensions,omitempty"`
+	Window     time.Duration `json:"window,omitempty"`
+	Until      time.Time     `json:"until,omitzero"`
+	LeaderID   int64         `json:"leader_id,omitempty"`
+	Leader     string        `json:"leader,omitempty"` // leader's nick
 
 	// Bid events: the accepted bid, and who it outbid (0 when none).
 	BidID      int64     `json:"bid_id,omitempty"`
 	BidderID   int64     `json:"bidder_id,omitempty"`
 	Bidder     string    `json:"bidder,omitempty"`
 	Amount     int64     `json:"amount,omitempty"`
+	Auto       bool      `json:"auto,omitempty"` // an automatic bid for a maximum
 	Message    string    `json:"message,omitempty"`
 	At         time.Time `json:"at,omitzero"`
 	PrevLeader int64     `json:"prev_leader,omitempty"`

@@ -6,3 +6,10 @@ func Writers(b *Bidder) int {
 	defer b.mu.Unlock()
 	return len(b.writers)
 }
+
+// HoldBeforeWrite makes b's batches run f after judging, with every lock
+// held, before they write.
+func HoldBeforeWrite(b *Bidder, f func()) { b.beforeWrite = f }
+
+// HoldBeforeCommit makes b's batches run f after writing, before COMMIT.
+func HoldBeforeCommit(b *Bidder, f func()) { b.beforeCommit = f }

@@ -77,8 +77,8 @@ func (f *fixture) auction(seller, start int64) int64 {
 }
 
 // endedAuction inserts an auction that ended an hour ago, with bids placed
-// while it ran (amounts in order, alternating between bidders), as if no
-// sweeper had been running since.
+// while it ran (amounts in order, alternating between bidders, each bid its
+// bidder's maximum), as if no sweeper had been running since.
 func (f *fixture) endedAuction(seller, start int64, bidders []int64, amounts ...int64) int64 {
 	f.t.Helper()
 	f.n++
@@ -86,14 +86,32 @@ func (f *fixture) endedAuction(seller, start int64, bidders []int64, amounts ...
 		VALUES (?, ?, ?, ?, ?, now() - interval '2 hours', now() - interval '1 hour') RETURNING id`,
 		seller, fmt.Sprintf("ended %d", f.n), f.image(seller), start, start)
 	var leader int64
-	for i, amt := range amounts {
-		leader = bidders[i%len(bidders)]
-		f.exec(`INSERT INTO bids (auction_id, bidder_id, amount, created_at) VALUES (?, ?, ?, now() - interval '90 minutes')`,
-			id, leader, amt)
+	err := f.db.RunInTx(f.ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Back-dated rows: the bids_guard trigger would refuse a time
+		// before this transaction began.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+			return err
+		}
+		for i, amt := range amounts {
+			leader = bidders[i%len(bidders)]
+			if _, err := tx.ExecContext(ctx, `INSERT INTO bids (auction_id, bidder_id, amount, created_at)
+				VALUES (?, ?, ?, now() - interval '90 minutes')`, id, leader, amt); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO maximums (auction_id, bidder_id, amount) VALUES (?, ?, ?)
+				ON CONFLICT (auction_id, bidder_id) DO UPDATE SET amount = excluded.amount`, id, leader, amt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
 	}
 	if len(amounts) > 0 {
-		f.exec(`UPDATE auctions SET current_price = ?, leader_id = ?, bid_count = ? WHERE id = ?`,
-			amounts[len(amounts)-1], leader, len(amounts), id)
+		last := amounts[len(amounts)-1]
+		f.exec(`UPDATE auctions SET current_price = ?, leader_id = ?, leader_max = ?, bid_count = ? WHERE id = ?`,
+			last, leader, last, len(amounts), id)
 	}
 	return id
 }
@@ -122,34 +140,46 @@ func (f *fixture) snap(id int64) snapshot {
 func (f *fixture) checkInvariants() {
 	f.t.Helper()
 	t := f.t
-	// 1. Accepted bids rise by at least the increment, none after the end,
-	// none by the seller; the auction row agrees with its last bid.
-	rows, err := f.db.QueryContext(f.ctx, `SELECT b.auction_id, b.id, b.amount, b.bidder_id, a.start_price
+	// 1. Bid rows never decrease; a bidder's own bid rises by the increment
+	// over the one before it (past an automatic bid, above it), the first
+	// is at least the start price; nobody's own bid follows their own row;
+	// the auction row agrees with its last bid.
+	rows, err := f.db.QueryContext(f.ctx, `SELECT b.auction_id, b.id, b.amount, b.bidder_id, b.auto, a.start_price
 		FROM bids b JOIN auctions a ON a.id = b.auction_id ORDER BY b.auction_id, b.id`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type last struct{ amount, bidder, count int64 }
+	type last struct {
+		amount, bidder, count int64
+		auto                  bool
+	}
 	lasts := map[int64]*last{}
 	for rows.Next() {
 		var aid, id, amount, bidder, start int64
-		if err := rows.Scan(&aid, &id, &amount, &bidder, &start); err != nil {
+		var auto bool
+		if err := rows.Scan(&aid, &id, &amount, &bidder, &auto, &start); err != nil {
 			t.Fatal(err)
 		}
 		l := lasts[aid]
 		switch {
 		case l == nil && amount < start:
 			t.Errorf("auction %d: first bid %d is below the start price %d", aid, amount, start)
-		case l != nil && amount < l.amount+auction.Increment(l.amount):
+		case l != nil && amount < l.amount:
+			t.Errorf("auction %d: bid %d of %d follows a higher %d", aid, id, amount, l.amount)
+		case l != nil && !auto && !l.auto && amount < l.amount+auction.Increment(l.amount):
 			t.Errorf("auction %d: bid %d of %d follows %d without the increment", aid, id, amount, l.amount)
-		case l != nil && bidder == l.bidder:
+		case l != nil && !auto && l.auto && amount <= l.amount:
+			t.Errorf("auction %d: bid %d of %d does not beat the automatic %d", aid, id, amount, l.amount)
+		case l != nil && !auto && bidder == l.bidder:
+			// (An automatic bid may follow its bidder's own row: their
+			// maximum answering a higher one.)
 			t.Errorf("auction %d: bid %d outbids its own bidder", aid, id)
 		}
 		if l == nil {
 			l = &last{}
 			lasts[aid] = l
 		}
-		l.amount, l.bidder = amount, bidder
+		l.amount, l.bidder, l.auto = amount, bidder, auto
 		l.count++
 	}
 	if err := rows.Close(); err != nil {
@@ -166,14 +196,20 @@ func (f *fixture) checkInvariants() {
 		}
 	}
 	for q, what := range map[string]string{
-		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.created_at > a.ends_at`:                                              "bids after the end",
-		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.bidder_id = a.seller_id`:                                             "bids by the seller",
-		`SELECT count(*) FROM auctions a WHERE bid_count <> (SELECT count(*) FROM bids WHERE auction_id = a.id)`:                                         "auctions whose bid_count is wrong",
-		`SELECT count(*) FROM users u WHERE balance < (SELECT COALESCE(sum(current_price), 0) FROM auctions WHERE leader_id = u.id AND status = 'open')`: "users committed beyond their balance",
-		`SELECT count(*) FROM users u WHERE balance <> (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE user_id = u.id)`:                               "users whose balance is not their ledger's sum",
-		`SELECT (SELECT COALESCE(sum(balance), 0) FROM users) - (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE kind IN ('signup', 'deposit'))`:       "won created or destroyed",
-		`SELECT count(*) FROM (SELECT auction_id FROM ledger WHERE auction_id IS NOT NULL GROUP BY auction_id HAVING count(*) <> 2) x`:                   "auctions not paid exactly once",
-		`SELECT count(*) FROM auctions a WHERE status = 'sold' AND NOT EXISTS (SELECT 1 FROM ledger WHERE auction_id = a.id)`:                            "sold auctions without ledger rows",
+		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.created_at > a.ends_at`:                                                               "bids after the end",
+		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.bidder_id = a.seller_id`:                                                              "bids by the seller",
+		`SELECT count(*) FROM auctions a WHERE bid_count <> (SELECT count(*) FROM bids WHERE auction_id = a.id)`:                                                          "auctions whose bid_count is wrong",
+		`SELECT count(*) FROM auctions a WHERE ends_at > scheduled_end + interval '1 hour'`:                                                                               "auctions extended past the cap",
+		`SELECT count(*) FROM auctions a WHERE leader_id IS NOT NULL AND leader_max < current_price`:                                                                      "leaders whose maximum is below the price",
+		`SELECT count(*) FROM auctions a WHERE leader_id IS NOT NULL AND leader_max <> (SELECT amount FROM maximums WHERE auction_id = a.id AND bidder_id = a.leader_id)`: "leaders whose maximum is not their recorded one",
+		`SELECT count(*) FROM maximums m JOIN auctions a ON a.id = m.auction_id WHERE m.bidder_id <> a.leader_id AND m.amount > a.leader_max`:                             "maximums above the leader's",
+		`SELECT count(*) FROM maximums m JOIN auctions a ON a.id = m.auction_id WHERE m.bidder_id <> a.leader_id AND m.amount > a.current_price`:                          "prices below a beaten maximum",
+		`SELECT count(*) FROM users u WHERE committed <> COALESCE((SELECT amount FROM commitments WHERE user_id = u.id), 0)`:                                              "users whose committed is not their commitments",
+		`SELECT count(*) FROM users u WHERE balance < COALESCE((SELECT amount FROM commitments WHERE user_id = u.id), 0)`:                                                 "users committed beyond their balance",
+		`SELECT count(*) FROM users u WHERE balance <> (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE user_id = u.id)`:                                                "users whose balance is not their ledger's sum",
+		`SELECT (SELECT COALESCE(sum(balance), 0) FROM users) - (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE kind IN ('signup', 'deposit'))`:                        "won created or destroyed",
+		`SELECT count(*) FROM (SELECT auction_id FROM ledger WHERE auction_id IS NOT NULL GROUP BY auction_id HAVING count(*) <> 2) x`:                                    "auctions not paid exactly once",
+		`SELECT count(*) FROM auctions a WHERE status = 'sold' AND NOT EXISTS (SELECT 1 FROM ledger WHERE auction_id = a.id)`:                                             "sold auctions without ledger rows",
 	} {
 		if n := f.int64(q); n != 0 {
 			t.Errorf("%s: %d", what, n)

@@ -12,7 +12,8 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Auction is one listing with the nicks of the people around it.
+// Auction is one listing with the nicks of the people around it. It never
+// holds a maximum: those are read for their owner alone (MaxOf).
 type Auction struct {
 	ID           int64     `bun:"id"`
 	SellerID     int64     `bun:"seller_id"`
@@ -26,7 +27,10 @@ type Auction struct {
 	Leader       string    `bun:"leader"`
 	BidCount     int       `bun:"bid_count"`
 	StartsAt     time.Time `bun:"starts_at"`
-	EndsAt       time.Time `bun:"ends_at"`
+	EndsAt       time.Time `bun:"ends_at"` // soft close may move it
+	ScheduledEnd time.Time `bun:"scheduled_end"`
+	Extensions   int       `bun:"extensions"` // how often soft close moved the end
+	SoftClose    bool      `bun:"soft_close"`
 	Status       string    `bun:"status"`
 	WinnerID     int64     `bun:"winner_id"` // set once sold
 	Winner       string    `bun:"winner"`
@@ -46,6 +50,7 @@ type Bid struct {
 	Bidder    string    `bun:"bidder"` // nick
 	Amount    int64     `bun:"amount"`
 	Message   string    `bun:"message"`
+	Auto      bool      `bun:"auto"` // placed by the site for a maximum
 	CreatedAt time.Time `bun:"created_at"`
 }
 
@@ -62,7 +67,7 @@ const (
 // Nullable columns are coalesced so that scanning never meets a NULL.
 const auctionCols = `a.id, a.seller_id, s.nick AS seller, a.title, a.description, a.image_id,
 	a.start_price, a.current_price, COALESCE(a.leader_id, 0) AS leader_id, COALESCE(l.nick, '') AS leader,
-	a.bid_count, a.starts_at, a.ends_at, a.status, COALESCE(a.winner_id, 0) AS winner_id,
+	a.bid_count, a.starts_at, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, a.status, COALESCE(a.winner_id, 0) AS winner_id,
 	COALESCE(w.nick, '') AS winner, COALESCE(a.final_price, 0) AS final_price,
 	COALESCE(a.settled_at, 'epoch') AS settled_at, a.created_at`
 
@@ -160,7 +165,7 @@ func RecentBids(ctx context.Context, db bun.IDB, auctionID, beforeID int64, limi
 		beforeID = math.MaxInt64
 	}
 	var bids []Bid
-	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.created_at
+	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.auto, b.created_at
 		FROM bids b JOIN users u ON u.id = b.bidder_id
 		WHERE b.auction_id = ? AND b.id < ? ORDER BY b.id DESC LIMIT ?`, auctionID, beforeID, limit).Scan(ctx, &bids)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -202,11 +207,11 @@ const (
 	StandingLost    = "lost"
 )
 
-// MyBid is an auction a user bid on, with their highest bid and where that
+// MyBid is an auction a user bid on, with their maximum and where that
 // leaves them.
 type MyBid struct {
 	Auction
-	MyMax    int64  `bun:"my_max"`
+	MyMax    int64  `bun:"my_max"` // the user's own maximum
 	Standing string `bun:"-"`
 }
 
@@ -214,15 +219,16 @@ type MyBid struct {
 // MaxMine.
 func MyBids(ctx context.Context, db bun.IDB, userID int64) ([]MyBid, error) {
 	var items []MyBid
-	err := db.NewRaw(`SELECT `+auctionCols+`, mb.my_max
-		FROM (SELECT auction_id, max(amount) AS my_max, max(id) AS last_id
-		      FROM bids WHERE bidder_id = ? GROUP BY auction_id
+	err := db.NewRaw(`SELECT `+auctionCols+`, COALESCE(m.amount, mb.top) AS my_max
+		FROM (SELECT auction_id, max(amount) AS top, max(id) AS last_id
+		      FROM bids WHERE bidder_id = ? AND NOT auto GROUP BY auction_id
 		      ORDER BY last_id DESC LIMIT ?) mb
 		JOIN auctions a ON a.id = mb.auction_id
+		LEFT JOIN maximums m ON m.auction_id = mb.auction_id AND m.bidder_id = ?
 		JOIN users s ON s.id = a.seller_id
 		LEFT JOIN users l ON l.id = a.leader_id
 		LEFT JOIN users w ON w.id = a.winner_id
-		ORDER BY mb.last_id DESC`, userID, MaxMine).Scan(ctx, &items)
+		ORDER BY mb.last_id DESC`, userID, MaxMine, userID).Scan(ctx, &items)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("my bids: %w", err)
 	}
@@ -241,4 +247,18 @@ func MyBids(ctx context.Context, db bun.IDB, userID int64) ([]MyBid, error) {
 		}
 	}
 	return items, nil
+}
+
+// MaxOf returns userID's maximum on an auction (0 when they have none).
+// Only userID may be shown it.
+func MaxOf(ctx context.Context, db bun.IDB, auctionID, userID int64) (int64, error) {
+	var m int64
+	err := db.QueryRowContext(ctx, `SELECT amount FROM maximums WHERE auction_id = ? AND bidder_id = ?`, auctionID, userID).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("maximum of %d on %d: %w", userID, auctionID, err)
+	}
+	return m, nil
 }

@@ -21,8 +21,9 @@ func TestGetReturnsTheAuctionWithItsPeople(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Seller != "seller" || a.Leader != "alice" || a.LeaderID != alice || a.CurrentPrice != 1_500 ||
-		a.BidCount != 1 || a.MinNext() != 2_000 || a.ImageID == 0 || a.Winner != "" {
+	// A first maximum of 1,500 leads at the start price.
+	if a.Seller != "seller" || a.Leader != "alice" || a.LeaderID != alice || a.CurrentPrice != 1_000 ||
+		a.BidCount != 1 || a.MinNext() != 1_500 || a.ImageID == 0 || a.Winner != "" {
 		t.Errorf("Get: %+v", a)
 	}
 	if _, err := auction.Get(f.ctx, f.db, id+1000); !errors.Is(err, auction.ErrNotFound) {
@@ -33,8 +34,8 @@ func TestGetReturnsTheAuctionWithItsPeople(t *testing.T) {
 func TestRecentBidsPagesNewestFirstWithNicks(t *testing.T) {
 	f := newFixture(t)
 	seller := f.user("seller", 0)
-	alice := f.user("alice", 0)
-	bob := f.user("bob", 0)
+	alice := f.user("alice", 1_000_000)
+	bob := f.user("bob", 1_000_000)
 	amounts := make([]int64, 120)
 	for i := range amounts {
 		amounts[i] = int64(1_000 + i*1_000)
@@ -144,7 +145,8 @@ func TestListsFilterOrderAndPage(t *testing.T) {
 	standing := map[int64]string{}
 	for _, m := range mine {
 		standing[m.ID] = m.Standing
-		if m.ID == outbid && (m.MyMax != 5_000 || m.CurrentPrice != 9_000 || m.Leader != "bob") {
+		// Bob's maximum of 9,000 leads one increment above alice's 5,000.
+		if m.ID == outbid && (m.MyMax != 5_000 || m.CurrentPrice != 5_500 || m.Leader != "bob") {
 			t.Errorf("outbid entry: %+v", m)
 		}
 	}

@@ -84,7 +84,8 @@ type Error struct {
 	key string
 	// Amount is the money the message shows: the minimum acceptable bid for
 	// ErrTooLow and ErrBelowStart, the available funds for
-	// ErrInsufficientFunds; zero otherwise.
+	// ErrInsufficientFunds, the bidder's own maximum for ErrMaxNotHigher;
+	// zero otherwise.
 	Amount int64
 }
 
@@ -109,7 +110,8 @@ func (e *Error) Is(target error) bool {
 // Args returns the message's arguments, with money formatted by money (the
 // request's i18n Printer.Money): p.T(e.Key(), e.Args(p.Money)...).
 func (e *Error) Args(money func(int64) string) []any {
-	if e.key == ErrTooLow.key || e.key == ErrBelowStart.key || e.key == ErrInsufficientFunds.key {
+	switch e.key {
+	case ErrTooLow.key, ErrBelowStart.key, ErrInsufficientFunds.key, ErrMaxNotHigher.key:
 		return []any{money(e.Amount)}
 	}
 	return nil
@@ -119,17 +121,22 @@ func withAmount(kind *Error, amount int64) *Error { return &Error{key: kind.key,
 
 // Refusals. Match them with errors.Is; read the amount with errors.As.
 var (
-	ErrNotFound          = &Error{key: "bid.not_found"}
-	ErrOwnAuction        = &Error{key: "bid.own_auction"}
-	ErrEnded             = &Error{key: "bid.ended"}
-	ErrInvalidAmount     = &Error{key: "bid.amount_invalid"}
-	ErrBelowStart        = &Error{key: "bid.below_start"}
-	ErrTooLow            = &Error{key: "bid.too_low"}
-	ErrAlreadyLeading    = &Error{key: "bid.already_leading"}
+	ErrNotFound      = &Error{key: "bid.not_found"}
+	ErrOwnAuction    = &Error{key: "bid.own_auction"}
+	ErrEnded         = &Error{key: "bid.ended"}
+	ErrInvalidAmount = &Error{key: "bid.amount_invalid"}
+	ErrBelowStart    = &Error{key: "bid.below_start"}
+	ErrTooLow        = &Error{key: "bid.too_low"}
+	// ErrMaxNotHigher refuses a leader's maximum that does not exceed the
+	// one they have (Amount: their maximum, which only they see).
+	ErrMaxNotHigher      = &Error{key: "bid.max_not_higher"}
 	ErrInsufficientFunds = &Error{key: "bid.insufficient_funds"}
 	ErrMessageTooLong    = &Error{key: "bid.message_too_long"}
 	// ErrClosed is returned once the Bidder is shutting down.
 	ErrClosed = &Error{key: "bid.unavailable"}
+	// ErrUnconfirmed: the database stopped answering while committing, and
+	// whether the bid was taken is not known yet; a reload will show it.
+	ErrUnconfirmed = &Error{key: "bid.unconfirmed"}
 
 	// Cancel's refusals; a missing auction is ErrNotFound everywhere.
 	ErrNotSeller    = &Error{key: "auction.not_seller"}
@@ -166,6 +173,9 @@ type CreateInput struct {
 	StartPrice  int64
 	Duration    time.Duration
 	ImageID     int64
+	// HardEnd turns soft close off: the auction ends when scheduled,
+	// whatever is bid in its last minutes.
+	HardEnd bool
 }
 
 // clean makes user text storable and safe to frame: PostgreSQL text refuses
@@ -231,8 +241,10 @@ func (in *CreateInput) Validate(short time.Duration) FieldErrors {
 type BidInput struct {
 	AuctionID int64
 	BidderID  int64
-	Amount    int64
-	Message   string
+	// Amount is the bidder's maximum: the site bids for them up to it, one
+	// increment at a time.
+	Amount  int64
+	Message string
 }
 
 // check applies the rules that need no database, and cleans the message.

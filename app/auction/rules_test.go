@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,7 +126,13 @@ func TestEveryBidRefusalHasItsKeyAndChangesNothing(t *testing.T) {
 	other := f.auction(seller, 60_000)
 	ended := f.endedAuction(seller, 1_000, nil)
 
-	bid := func(in auction.BidInput) (auction.Bid, error) { return b.PlaceBid(f.ctx, in) }
+	bid := func(in auction.BidInput) (auction.Bid, error) {
+		placed, err := b.PlaceBid(f.ctx, in)
+		if err != nil || len(placed.Bids) == 0 {
+			return auction.Bid{}, err
+		}
+		return placed.Bids[len(placed.Bids)-1], nil
+	}
 	if _, err := bid(auction.BidInput{AuctionID: other, BidderID: committed, Amount: 60_000}); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +175,8 @@ func TestEveryBidRefusalHasItsKeyAndChangesNothing(t *testing.T) {
 	if first.ID == 0 || first.Bidder != "alice" || first.Amount != 10_000 || first.CreatedAt.IsZero() {
 		t.Errorf("accepted bid: %+v", first)
 	}
-	refuse("already leading", auction.BidInput{AuctionID: id, BidderID: alice, Amount: 20_000}, auction.ErrAlreadyLeading, 0)
+	// Alice's maximum is 10,000: the leader may only raise it.
+	refuse("leader not raising", auction.BidInput{AuctionID: id, BidderID: alice, Amount: 10_000}, auction.ErrMaxNotHigher, 10_000)
 	// Under 10,000 the increment is 500; at 10,000 it is 1,000.
 	refuse("too low", auction.BidInput{AuctionID: id, BidderID: bob, Amount: 10_999}, auction.ErrTooLow, 11_000)
 	if _, err := bid(auction.BidInput{AuctionID: id, BidderID: bob, Amount: 11_000}); err != nil {
@@ -184,7 +192,7 @@ func TestEveryBidRefusalHasItsKeyAndChangesNothing(t *testing.T) {
 	if !errors.As(err, &ae) {
 		t.Fatal(err)
 	}
-	if got := i18n.For(i18n.Korean).T(ae.Key(), ae.Args(i18n.For(i18n.Korean).Money)...); !strings.Contains(got, "최소 입찰가는 ₩41,000입니다") {
+	if got := i18n.For(i18n.Korean).T(ae.Key(), ae.Args(i18n.For(i18n.Korean).Money)...); !strings.Contains(got, "최소 입찰가는 ₩13,000입니다") {
 		t.Errorf("Korean message: %q", got)
 	}
 	f.checkInvariants()
@@ -227,23 +235,25 @@ func TestAcceptedBidIsNotifiedWithTheStateAfterIt(t *testing.T) {
 	bob := f.user("bob", 1_000_000)
 	id := f.auction(seller, 10_000)
 
-	a1, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 10_000, Message: "first"})
+	p1, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 10_000, Message: "first"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 15_000})
+	p2, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 15_000})
 	if err != nil {
 		t.Fatal(err)
 	}
+	a1, a2 := p1.Bids[0], p2.Bids[0]
 	got := []auction.Event{readEvent(t, conn), readEvent(t, conn)}
 	a, _ := auction.Get(f.ctx, f.db, id)
 	want := []auction.Event{
 		{Kind: auction.EventBid, AuctionID: id, SellerID: seller, Title: a.Title, Status: "open", Price: 10_000,
 			MinNext: 11_000, BidCount: 1, LeaderID: alice, Leader: "alice", BidID: a1.ID, BidderID: alice,
 			Bidder: "alice", Amount: 10_000, Message: "first"},
-		{Kind: auction.EventBid, AuctionID: id, SellerID: seller, Title: a.Title, Status: "open", Price: 15_000,
-			MinNext: 16_000, BidCount: 2, LeaderID: bob, Leader: "bob", BidID: a2.ID, BidderID: bob,
-			Bidder: "bob", Amount: 15_000, PrevLeader: alice},
+		// Bob's maximum of 15,000 needs only one increment over alice's.
+		{Kind: auction.EventBid, AuctionID: id, SellerID: seller, Title: a.Title, Status: "open", Price: 11_000,
+			MinNext: 12_000, BidCount: 2, LeaderID: bob, Leader: "bob", BidID: a2.ID, BidderID: bob,
+			Bidder: "bob", Amount: 11_000, PrevLeader: alice},
 	}
 	for i := range want {
 		if !got[i].EndsAt.Equal(a.EndsAt) || got[i].At.IsZero() {
@@ -255,10 +265,14 @@ func TestAcceptedBidIsNotifiedWithTheStateAfterIt(t *testing.T) {
 		}
 	}
 
-	// A refusal notifies nothing; the next notification is the cancel of
+	// A refusal notifies nothing, nor does a leader raising their maximum
+	// (it is theirs alone to know); the next notification is the cancel of
 	// another auction.
 	if _, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 1}); err == nil {
 		t.Fatal("a too-low bid was accepted")
+	}
+	if p, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 90_000}); err != nil || p.Result != auction.Raised {
+		t.Fatalf("raise: %+v, %v", p, err)
 	}
 	other := f.auction(seller, 1_000)
 	if err := auction.Cancel(f.ctx, f.db, other, seller); err != nil {
@@ -346,8 +360,8 @@ func TestWritersExitWhenIdleAndCloseDrains(t *testing.T) {
 
 	// Bids racing with Close each get a real answer: committed or ErrClosed.
 	type out struct {
-		bid auction.Bid
-		err error
+		placed auction.Placed
+		err    error
 	}
 	outs := make(chan out, 40)
 	for i := range 40 {
@@ -356,8 +370,8 @@ func TestWritersExitWhenIdleAndCloseDrains(t *testing.T) {
 			if i%2 == 1 {
 				bidder = bob
 			}
-			bid, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: ids[i%3], BidderID: bidder, Amount: int64(2_000 + i*1_000)})
-			outs <- out{bid, err}
+			placed, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: ids[i%3], BidderID: bidder, Amount: int64(2_000 + i*1_000)})
+			outs <- out{placed, err}
 		}()
 	}
 	time.Sleep(time.Millisecond)
@@ -368,9 +382,11 @@ func TestWritersExitWhenIdleAndCloseDrains(t *testing.T) {
 		var ae *auction.Error
 		switch {
 		case o.err == nil:
-			accepted++
-			if n := f.int64(`SELECT count(*) FROM bids WHERE id = ?`, o.bid.ID); n != 1 {
-				t.Errorf("accepted bid %d is not in the database", o.bid.ID)
+			accepted += len(o.placed.Bids)
+			for _, bid := range o.placed.Bids {
+				if n := f.int64(`SELECT count(*) FROM bids WHERE id = ?`, bid.ID); n != 1 {
+					t.Errorf("accepted bid %d is not in the database", bid.ID)
+				}
 			}
 		case errors.As(o.err, &ae):
 		default:
@@ -379,6 +395,40 @@ func TestWritersExitWhenIdleAndCloseDrains(t *testing.T) {
 	}
 	if n := f.int64(`SELECT count(*) FROM bids`); n != int64(accepted+3) {
 		t.Errorf("%d bids stored, %d accepted", n, accepted+3)
+	}
+	f.checkInvariants()
+}
+
+// A batch whose COMMIT fails (its connection is cut just before) is never
+// answered from a blind re-judging: the writer finds out that nothing
+// committed, runs the batch again and answers from that. Before, the bid
+// was answered with the connection's error, or a refusal.
+func TestAFailedCommitIsFoundOutNotAnsweredBlindly(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	id := f.auction(seller, 1_000)
+	b := newBidder(t, f.db, auction.BidderOptions{})
+	var cut atomic.Bool
+	auction.HoldBeforeCommit(b, func() {
+		if cut.Swap(true) {
+			return
+		}
+		var n int
+		if err := f.db.QueryRowContext(f.ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("cut the batch's connection: %d, %v", n, err)
+		}
+	})
+	placed, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000})
+	if err != nil || placed.Result != auction.Leading || len(placed.Bids) != 1 {
+		t.Fatalf("after a cut COMMIT: %+v, %v", placed, err)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 1 || placed.Bids[0].ID == 0 {
+		t.Errorf("%d rows stored, answered with bid %d", n, placed.Bids[0].ID)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE id = ?`, placed.Bids[0].ID); n != 1 {
+		t.Errorf("the answered bid %d is not in the table", placed.Bids[0].ID)
 	}
 	f.checkInvariants()
 }

@@ -125,20 +125,19 @@ type settleError struct {
 func (e *settleError) Error() string { return fmt.Sprintf("settle auction %d: %v", e.id, e.err) }
 func (e *settleError) Unwrap() error { return e.err }
 
-// settleOne claims and settles the due auction that ended first, skipping
-// those in skip, and returns its id (0 when none is due).
+// settleOne claims the due auction that ended first, skipping those in
+// skip, settles it, and returns its id (0 when none is due).
 func settleOne(ctx context.Context, db bun.IDB, skip []int64) (int64, error) {
 	var id int64
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var st lockedAuction
 		// SKIP LOCKED: an auction another sweeper is settling, or a bid batch
 		// holds, is left for later instead of waited for. A batch that holds
-		// it finds it open and before its end only if it got there first.
-		err := tx.QueryRowContext(ctx, `SELECT id, seller_id, title, current_price, start_price,
-			COALESCE(leader_id, 0), bid_count, ends_at
-			FROM auctions WHERE status = 'open' AND ends_at <= now() AND id <> ALL(?::bigint[])
-			ORDER BY ends_at LIMIT 1 FOR UPDATE SKIP LOCKED`, pgArrayOf(skip)).
-			Scan(&id, &st.sellerID, &st.title, &st.price, &st.startPrice, &st.leaderID, &st.count, &st.endsAt)
+		// it finds it open and before its end only if it got there first;
+		// one that extended its end has moved it out of "ends_at <= now()"
+		// by the time the row is free, and PostgreSQL checks the condition
+		// again on the row it locks.
+		l, err := claim(ctx, tx, `status = 'open' AND ends_at <= now() AND id <> ALL(?::bigint[])
+			ORDER BY ends_at LIMIT 1 FOR UPDATE SKIP LOCKED`, pgArrayOf(skip))
 		if errors.Is(err, sql.ErrNoRows) {
 			id = 0
 			return nil
@@ -146,45 +145,64 @@ func settleOne(ctx context.Context, db bun.IDB, skip []int64) (int64, error) {
 		if err != nil {
 			return fmt.Errorf("claim due auction: %w", err)
 		}
-		ev := Event{Kind: EventClosed, AuctionID: id, SellerID: st.sellerID, Title: st.title,
-			Price: st.price, BidCount: st.count, EndsAt: st.endsAt, LeaderID: st.leaderID}
-		if st.count == 0 {
-			ev.Status = StatusUnsold
-			if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'unsold', settled_at = now() WHERE id = ?`, id); err != nil {
-				return &settleError{id, err}
-			}
-			if err := notify(ctx, tx, ev); err != nil {
-				return &settleError{id, err}
-			}
-			return nil
-		}
-		ev.Status = StatusSold
-		// Both users in id order, like every bid batch, before the ledger
-		// trigger updates their balances.
-		if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE`,
-			st.sellerID, st.leaderID); err != nil {
-			return &settleError{id, err}
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT nick FROM users WHERE id = ?`, st.leaderID).Scan(&ev.Leader); err != nil {
-			return &settleError{id, err}
-		}
-		// The unique index ledger_settles_once makes a second payment
-		// impossible even if everything above were wrong.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger (user_id, kind, amount, auction_id)
-			VALUES (?, 'purchase', ?, ?), (?, 'sale', ?, ?)`,
-			st.leaderID, -st.price, id, st.sellerID, st.price, id); err != nil {
-			return &settleError{id, err}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'sold', winner_id = leader_id,
-			final_price = current_price, settled_at = now() WHERE id = ?`, id); err != nil {
-			return &settleError{id, err}
-		}
-		if err := notify(ctx, tx, ev); err != nil {
+		id = l.ID
+		if err := settle(ctx, tx, l); err != nil {
 			return &settleError{id, err}
 		}
 		return nil
 	})
 	return id, err
+}
+
+// claim reads and locks the auction row that where (with its ORDER BY and
+// locking clause) picks.
+func claim(ctx context.Context, tx bun.IDB, where string, args ...any) (*Lot, error) {
+	l := &Lot{}
+	err := tx.QueryRowContext(ctx, `SELECT id, seller_id, title, status, start_price, current_price,
+		COALESCE(leader_id, 0), COALESCE(leader_max, 0), bid_count, ends_at, scheduled_end, extensions, soft_close
+		FROM auctions WHERE `+where, args...).
+		Scan(&l.ID, &l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
+			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose)
+	return l, err
+}
+
+// settle closes lot l, open and past its end, whose row tx holds locked: sold
+// to its leader at the price, with the money moved in the same
+// transaction, or unsold when nobody bid. The event goes out at commit.
+func settle(ctx context.Context, tx bun.IDB, l *Lot) error {
+	ev := Event{Kind: EventClosed, AuctionID: l.ID, SellerID: l.SellerID, Title: l.Title,
+		Price: l.Price, BidCount: l.BidCount, EndsAt: l.EndsAt, Extensions: l.Extensions, LeaderID: l.LeaderID}
+	if l.BidCount == 0 {
+		ev.Status = StatusUnsold
+		if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'unsold', settled_at = now() WHERE id = ?`, l.ID); err != nil {
+			return err
+		}
+		return notify(ctx, tx, ev)
+	}
+	ev.Status = StatusSold
+	// Both users in id order, like every bid batch, before the triggers
+	// update them.
+	if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE`,
+		l.SellerID, l.LeaderID); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT nick FROM users WHERE id = ?`, l.LeaderID).Scan(&ev.Leader); err != nil {
+		return err
+	}
+	// The status first: it releases the winner's commitment (their
+	// maximum), which must go before the price leaves their balance.
+	if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'sold', winner_id = leader_id,
+		final_price = current_price, settled_at = now() WHERE id = ?`, l.ID); err != nil {
+		return err
+	}
+	// The unique index ledger_settles_once makes a second payment
+	// impossible even if everything above were wrong.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger (user_id, kind, amount, auction_id)
+		VALUES (?, 'purchase', ?, ?), (?, 'sale', ?, ?)`,
+		l.LeaderID, -l.Price, l.ID, l.SellerID, l.Price, l.ID); err != nil {
+		return err
+	}
+	return notify(ctx, tx, ev)
 }
 
 // pgArrayOf is ids as a PostgreSQL array, never NULL: "<> ALL(NULL)" would

@@ -147,3 +147,59 @@ func TestSweeperClosesAnAuctionWithinASecondOfItsEnd(t *testing.T) {
 	}
 	t.Fatal("the auction was not settled within 5 s")
 }
+
+// A batch that judged a bid just before the end, and holds the auction's
+// lock across that end, extends it: the sweeper, running all the while,
+// must not settle the auction meanwhile or after.
+func TestSweeperNeverSettlesAnAuctionABatchIsExtending(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	id := f.auction(seller, 1_000)
+	f.exec(`UPDATE auctions SET ends_at = now() + interval '1500 milliseconds', scheduled_end = now() + interval '1500 milliseconds' WHERE id = ?`, id)
+	b := newBidder(t, f.db, auction.BidderOptions{SoftClose: auction.SoftClose{Window: 10 * time.Second, Cap: time.Minute}})
+	var oldEnd time.Time
+	if err := f.db.QueryRowContext(f.ctx, `SELECT ends_at FROM auctions WHERE id = ?`, id).Scan(&oldEnd); err != nil {
+		t.Fatal(err)
+	}
+	auction.HoldBeforeWrite(b, func() {
+		// Past the old end, as measured by the database's clock.
+		for {
+			var past bool
+			if err := f.db.QueryRowContext(f.ctx, `SELECT clock_timestamp() > ? + interval '300 milliseconds'`, oldEnd).Scan(&past); err != nil || past {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	sweeper := auction.NewSweeper(f.db, nil)
+	ctx, cancel := context.WithCancel(f.ctx)
+	sweeps := make(chan int, 1)
+	go func() {
+		n := 0
+		for ctx.Err() == nil {
+			k, _ := sweeper.SettleDue(ctx)
+			n += k
+			time.Sleep(10 * time.Millisecond)
+		}
+		sweeps <- n
+	}()
+	placed, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 1_000})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the sweeper looks again after the commit
+	cancel()
+	if n := <-sweeps; n != 0 {
+		t.Errorf("the sweeper settled %d auctions", n)
+	}
+	a, err := auction.Get(f.ctx, f.db, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !placed.Extended || a.Status != auction.StatusOpen || a.Extensions != 1 || !a.EndsAt.After(oldEnd.Add(5*time.Second)) {
+		t.Errorf("after the held batch: extended %v, %s, ends %v (was %v), ×%d", placed.Extended, a.Status, a.EndsAt, oldEnd, a.Extensions)
+	}
+	f.checkInvariants()
+}

@@ -32,6 +32,7 @@ type User struct {
 	Email          string    `bun:"email"`
 	AvatarURL      string    `bun:"avatar_url"`
 	Balance        int64     `bun:"balance"`
+	Committed      int64     `bun:"committed"` // maximums on the open auctions they lead
 	CreatedAt      time.Time `bun:"created_at"`
 }
 

@@ -53,6 +53,14 @@ type Config struct {
 	// ShortAuction adds a duration choice to the sell form, for tests and
 	// demos (SHORT_AUCTION, e.g. 30s). Zero means off; development only.
 	ShortAuction time.Duration
+
+	// SoftCloseWindow and SoftCloseCap are the anti-sniping rule
+	// (SOFT_CLOSE_WINDOW, SOFT_CLOSE_CAP): a bid that moves the price less
+	// than the window before the end moves the end to the window after it,
+	// never more than the cap past the scheduled end. A zero window turns
+	// it off; production needs at least 30s.
+	SoftCloseWindow time.Duration
+	SoftCloseCap    time.Duration
 }
 
 // Secure reports whether cookies must carry the Secure flag.
@@ -87,6 +95,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		DepositMax:      r.int("DEPOSIT_MAX", 10_000_000, 1, 1_000_000_000_000),
 		DepositDailyCap: r.int("DEPOSIT_DAILY_CAP", 50_000_000, 1, 1_000_000_000_000),
 		ShortAuction:    r.duration("SHORT_AUCTION", 0),
+		SoftCloseWindow: r.duration("SOFT_CLOSE_WINDOW", 2*time.Minute),
+		SoftCloseCap:    r.duration("SOFT_CLOSE_CAP", time.Hour),
 		TrustedProxies:  r.list("TRUSTED_PROXIES"),
 	}
 	for _, p := range providerVars {
@@ -184,12 +194,21 @@ func (c *Config) validate() error {
 	if c.ShortAuction < 0 {
 		return fmt.Errorf("SHORT_AUCTION: must not be negative")
 	}
+	if c.SoftCloseWindow < 0 || c.SoftCloseCap < 0 {
+		return fmt.Errorf("SOFT_CLOSE_WINDOW, SOFT_CLOSE_CAP: must not be negative")
+	}
+	if c.SoftCloseWindow > 0 && c.SoftCloseCap < c.SoftCloseWindow {
+		return fmt.Errorf("SOFT_CLOSE_CAP: must be at least SOFT_CLOSE_WINDOW (%s)", c.SoftCloseWindow)
+	}
 	if c.IsProduction() {
 		if c.DevLogin {
 			return fmt.Errorf("DEV_LOGIN: the dev login cannot be on when APP_ENV=production")
 		}
 		if c.ShortAuction != 0 {
 			return fmt.Errorf("SHORT_AUCTION: only for development")
+		}
+		if c.SoftCloseWindow > 0 && c.SoftCloseWindow < 30*time.Second {
+			return fmt.Errorf("SOFT_CLOSE_WINDOW: at least 30s in production (a few seconds are for development)")
 		}
 		if len(c.Providers) == 0 {
 			return fmt.Errorf("APP_ENV: production needs at least one login provider (GITHUB_KEY, GOOGLE_KEY, KAKAO_KEY, NAVER_KEY or OIDC_KEY)")

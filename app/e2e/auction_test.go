@@ -210,7 +210,8 @@ func placeBidNoJS(t *testing.T, ctx context.Context, amount int64) {
 }
 
 func TestShortAuctionEndsWhileBothPagesAreOpenAndMoneyMoves(t *testing.T) {
-	a := startApp(t, map[string]string{"SHORT_AUCTION": "8s"})
+	// A window shorter than the time left when bee bids: the end stays.
+	a := startApp(t, map[string]string{"SHORT_AUCTION": "8s", "SOFT_CLOSE_WINDOW": "1s", "SOFT_CLOSE_CAP": "1s"})
 	b := newBrowser(t)
 	seller, bee := b.user("seller", true), b.user("bee", true)
 	signIn(t, seller, a, "seller")
@@ -242,7 +243,7 @@ func TestShortAuctionEndsWhileBothPagesAreOpenAndMoneyMoves(t *testing.T) {
 }
 
 func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
-	a := startApp(t, map[string]string{"SHORT_AUCTION": "10s"})
+	a := startApp(t, map[string]string{"SHORT_AUCTION": "10s", "SOFT_CLOSE_WINDOW": "1s", "SOFT_CLOSE_CAP": "1s"})
 	b := newBrowser(t)
 	seller := b.user("seller", true)
 	signIn(t, seller, a, "seller")
@@ -260,7 +261,7 @@ func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
 	signIn(t, nojs, a, "plain")
 	do(t, nojs, "open the room", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, id)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
 	placeBidNoJS(t, nojs, 100_000)
-	waitFor(t, nojs, 5*time.Second, "redirect back with the row", `location.search === "?bid=placed" && document.querySelectorAll('[data-testid="bid-row"]').length === 1`)
+	waitFor(t, nojs, 5*time.Second, "redirect back with the row", `location.search === "?bid=leading" && document.querySelectorAll('[data-testid="bid-row"]').length === 1`)
 	if got := text(t, nojs, `[data-testid="bid-row"]`); !strings.Contains(got, "plain") || !strings.Contains(got, "₩100,000") {
 		t.Errorf("row %q", got)
 	}
@@ -340,4 +341,64 @@ func TestEveryPageIsAccessibleAndTranslated(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Two bidders, one with a maximum: the other is outbid automatically and
+// both pages show it live; then a bid inside the soft-close window moves
+// the end on both pages at once. A page without JavaScript bids too.
+func TestMaximumsAnswerLiveAndABidInTheWindowExtendsTheEnd(t *testing.T) {
+	a := startApp(t, map[string]string{"SHORT_AUCTION": "25s", "SOFT_CLOSE_WINDOW": "10s", "SOFT_CLOSE_CAP": "1m"})
+	b := newBrowser(t)
+	seller, bee, cee := b.user("seller", true), b.user("bee", true), b.user("cee", true)
+	signIn(t, seller, a, "seller")
+	signIn(t, bee, a, "bee")
+	signIn(t, cee, a, "cee")
+	id := sellItem(t, seller, a, "Radio", 10_000, "25s")
+	room := fmt.Sprintf("%s/auctions/%d", a.URL, id)
+	for _, ctx := range []context.Context{bee, cee} {
+		do(t, ctx, "open the room", chromedp.Navigate(room), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
+	}
+	time.Sleep(500 * time.Millisecond) // both sockets connected
+
+	placeBid(t, bee, 30_000)
+	waitFor(t, bee, 3*time.Second, "bee leads with a maximum", pageText(`[data-testid="my-standing"]`)+`.includes("₩30,000")`)
+	waitFor(t, cee, 2*time.Second, "bee's row at the start price", pageText(`[data-testid="price"]`)+` === "₩10,000"`)
+	if got := eval[string](t, cee, `document.body.innerHTML`); strings.Contains(got, "30,000") {
+		t.Error("bee's maximum shows on cee's page")
+	}
+
+	placeBid(t, cee, 15_000)
+	waitFor(t, cee, 3*time.Second, "cee is told an earlier maximum answered",
+		`document.querySelector('[data-testid="bid-placed"]')?.dataset.outcome === "outbid"`)
+	for name, ctx := range map[string]context.Context{"bee": bee, "cee": cee} {
+		waitFor(t, ctx, 2*time.Second, name+": the automatic answer, live",
+			`[...document.querySelectorAll('[data-testid="bid-row"]')].some(r => r.textContent.includes("bee") && r.querySelector('[data-testid="auto-bid"]') && r.textContent.includes("₩16,000"))`)
+		waitFor(t, ctx, time.Second, name+": the price", pageText(`[data-testid="price"]`)+` === "₩16,000"`)
+	}
+	// bee's other tab (this one) hears nothing: bee still leads. cee's
+	// page shows cee's own notice of the automatic outbid.
+	waitFor(t, cee, 3*time.Second, "cee's notice", pageText(`#notices [data-testid="notice"]`)+` !== ""`)
+
+	// Into the last ten seconds: both countdowns say a bid now extends.
+	for name, ctx := range map[string]context.Context{"bee": bee, "cee": cee} {
+		waitFor(t, ctx, 25*time.Second, name+": the window notice", `document.querySelector('[data-testid="soft-close-window"]') !== null`)
+	}
+	before := eval[string](t, bee, `document.querySelector('[data-testid="ends-at"] time').getAttribute("datetime")`)
+	placeBid(t, cee, 40_000) // past bee's 30,000: cee leads one increment above it
+	waitFor(t, cee, 3*time.Second, "cee leads", `document.querySelector('[data-testid="bid-placed"]')?.dataset.outcome === "leading"`)
+	for name, ctx := range map[string]context.Context{"bee": bee, "cee": cee} {
+		waitFor(t, ctx, 3*time.Second, name+": the end moved, live",
+			fmt.Sprintf(`document.querySelector('[data-testid="ends-at"] time').getAttribute("datetime") > %q`, before))
+		waitFor(t, ctx, 3*time.Second, name+": extended ×1", `document.querySelector('[data-testid="countdown"] [data-testid="extended"]') !== null`)
+		waitFor(t, ctx, 2*time.Second, name+": cee leads at 31,000", pageText(`[data-testid="leader"]`)+` === "cee" && `+pageText(`[data-testid="price"]`)+` === "₩31,000"`)
+	}
+	waitFor(t, bee, 3*time.Second, "bee is told of being outbid", pageText(`#notices [data-testid="notice"]`)+` !== ""`)
+
+	// Without JavaScript: a plain post and redirect, with the outcome.
+	nojs := b.user("plain", false)
+	signIn(t, nojs, a, "plain")
+	do(t, nojs, "open the room", chromedp.Navigate(room), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
+	placeBidNoJS(t, nojs, 32_000) // below cee's maximum: answered at once
+	waitFor(t, nojs, 5*time.Second, "redirected back, told it was answered",
+		`location.search.startsWith("?bid=outbid") && document.querySelector('[data-testid="bid-placed"]')?.dataset.outcome === "outbid"`)
 }

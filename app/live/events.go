@@ -126,7 +126,8 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 		for k := range run {
 			if applyBid(r, &run[k]) {
 				ev := &run[k]
-				rows = append(rows, parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At, New: true})
+				rows = append(rows, parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At,
+					Auto: ev.Auto, New: true})
 			}
 		}
 		if len(rows) > 0 && r.loaded {
@@ -144,16 +145,21 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			}
 		}
 	}
-	// Everyone this run outbid, except whoever leads after it.
+	// Everyone this run outbid, except whoever leads after it: leaders who
+	// lost the lead, and bidders whose maximum an earlier one answered at
+	// once (an automatic bid right after their own row).
 	var told []int64
 	for k := range run {
 		ev := &run[k]
-		u := ev.PrevLeader
+		u, key := ev.PrevLeader, "live.notice.outbid"
+		if ev.Auto && k > 0 && !run[k-1].Auto && run[k-1].BidderID != ev.BidderID {
+			u, key = run[k-1].BidderID, "live.notice.outbid_auto"
+		}
 		if u == 0 || u == last.LeaderID || slices.Contains(told, u) {
 			continue
 		}
 		told = append(told, u)
-		h.notify(u, ev, func(p *i18n.Printer) string { return p.T("live.notice.outbid", p.Money(last.Price)) })
+		h.notify(u, ev, func(p *i18n.Printer) string { return p.T(key, p.Money(last.Price)) })
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"gavel/app/auction"
 	"gavel/app/i18n"
 )
 
@@ -55,6 +56,9 @@ type Options struct {
 	Backoff time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// SoftClose is the site's anti-sniping rule, for the countdowns of
+	// auctions loaded from the database (events carry their own).
+	SoftClose auction.SoftClose
 }
 
 // Hub is one instance's live layer: subscribers by auction and by user,

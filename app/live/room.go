@@ -66,8 +66,12 @@ type loaded struct {
 
 // applyLoad merges l into r: the newer state wins (events may have
 // arrived while the query ran), and rows are the union of both.
+//
+// A room that is not loaded yet may still hold a state: one applied from an
+// event that arrived while its first load ran. Only a state at least as
+// new replaces it, or a "closed" event would be lost to an older snapshot.
 func (h *Hub) applyLoad(r *room, l loaded, now time.Time) {
-	if !r.loaded || rank(l.st) >= rank(r.st) {
+	if r.st.Status == "" || rank(l.st) >= rank(r.st) {
 		r.st = l.st
 	}
 	r.seller, r.title = l.seller, l.title
@@ -100,7 +104,8 @@ func mergeRows(a, b []parts.Bid) []parts.Bid {
 // stateOf is the state an event leaves its auction in.
 func stateOf(ev *auction.Event) parts.State {
 	return parts.State{ID: ev.AuctionID, Status: ev.Status, Price: ev.Price, MinNext: ev.MinNext,
-		BidCount: ev.BidCount, EndsAt: ev.EndsAt, Leader: ev.Leader}
+		BidCount: ev.BidCount, EndsAt: ev.EndsAt, Leader: ev.Leader,
+		Extensions: ev.Extensions, Window: ev.Window, Until: ev.Until}
 }
 
 // applyBid applies a bid event to r; it reports false for one r already
@@ -116,7 +121,7 @@ func applyBid(r *room, ev *auction.Event) bool {
 	r.st = st
 	r.seller, r.title = ev.SellerID, ev.Title
 	r.version++
-	b := parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At}
+	b := parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At, Auto: ev.Auto}
 	r.rows = mergeRows(r.rows, []parts.Bid{b})
 	return true
 }
@@ -155,10 +160,13 @@ func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
 		Price      int64     `bun:"current_price"`
 		BidCount   int       `bun:"bid_count"`
 		EndsAt     time.Time `bun:"ends_at"`
+		Scheduled  time.Time `bun:"scheduled_end"`
+		Extensions int       `bun:"extensions"`
+		SoftClose  bool      `bun:"soft_close"`
 		Leader     string    `bun:"leader"`
 	}
 	err := h.opt.DB.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
-		a.bid_count, a.ends_at, COALESCE(l.nick, '') AS leader
+		a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, COALESCE(l.nick, '') AS leader
 		FROM auctions a LEFT JOIN users l ON l.id = a.leader_id
 		WHERE a.id = ANY(?::bigint[])`, pgdialect.Array(ids)).Scan(ctx, &states)
 	if err != nil {
@@ -167,10 +175,12 @@ func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
 	out := make(map[int64]loaded, len(states))
 	for _, s := range states {
 		a := auction.Auction{BidCount: s.BidCount, StartPrice: s.StartPrice, CurrentPrice: s.Price}
-		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: parts.State{
+		st := parts.State{
 			ID: s.ID, Status: s.Status, Price: s.Price, MinNext: a.MinNext(), BidCount: s.BidCount,
-			EndsAt: s.EndsAt, Leader: s.Leader,
-		}}
+			EndsAt: s.EndsAt, Leader: s.Leader, Extensions: s.Extensions,
+		}
+		st.Window, st.Until = h.opt.SoftClose.For(s.SoftClose, s.Scheduled)
+		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: st}
 	}
 	if len(rowIDs) == 0 {
 		return out, nil
@@ -181,11 +191,12 @@ func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
 		Bidder    string    `bun:"bidder"`
 		Amount    int64     `bun:"amount"`
 		Message   string    `bun:"message"`
+		Auto      bool      `bun:"auto"`
 		CreatedAt time.Time `bun:"created_at"`
 	}
 	// The latest rows of each auction, each walking bids_by_auction
 	// backwards.
-	err = h.opt.DB.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.created_at
+	err = h.opt.DB.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.auto, b.created_at
 		FROM unnest(?::bigint[]) AS w(id)
 		CROSS JOIN LATERAL (SELECT * FROM bids WHERE auction_id = w.id ORDER BY id DESC LIMIT ?) b
 		JOIN users u ON u.id = b.bidder_id
@@ -201,7 +212,7 @@ func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
 	}
 	for _, b := range bids {
 		l := out[b.AuctionID]
-		l.rows = append(l.rows, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt})
+		l.rows = append(l.rows, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
 		out[b.AuctionID] = l
 	}
 	return out, nil

@@ -57,11 +57,13 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		log:      log,
 		sessions: auth.NewSessionStorage(bdb),
-		bidder:   auction.NewBidder(bdb, auction.BidderOptions{Logger: log}),
-		sweeper:  auction.NewSweeper(bdb, log),
+		bidder: auction.NewBidder(bdb, auction.BidderOptions{Logger: log,
+			SoftClose: auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}}),
+		sweeper: auction.NewSweeper(bdb, log),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.live = live.New(live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log})
+	s.live = live.New(live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log,
+		SoftClose: auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}})
 	s.web = web.New(web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, Bidder: s.bidder, Sweeper: s.sweeper,
 		Live: s.live})
 	return s, nil

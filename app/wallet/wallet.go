@@ -19,7 +19,7 @@ const PageSize = 20
 // Summary is a user's money at a glance.
 type Summary struct {
 	Balance   int64 // sum of the ledger
-	Committed int64 // current prices of the open auctions the user leads
+	Committed int64 // the user's maximums on the open auctions they lead
 }
 
 // Available is what the user can still bid.
@@ -30,7 +30,7 @@ func (s Summary) Available() int64 { return s.Balance - s.Committed }
 func Summarize(ctx context.Context, db bun.IDB, userID int64) (Summary, error) {
 	var s Summary
 	err := db.NewRaw(`SELECT u.balance,
-			(SELECT coalesce(sum(current_price), 0) FROM auctions WHERE status = 'open' AND leader_id = u.id)
+			(SELECT coalesce(sum(amount), 0) FROM commitments WHERE user_id = u.id)
 		FROM users u WHERE u.id = ?`, userID).Scan(ctx, &s.Balance, &s.Committed)
 	if err != nil {
 		return s, fmt.Errorf("wallet summary: %w", err)

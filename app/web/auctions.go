@@ -18,12 +18,18 @@ import (
 	"gavel/views/parts"
 )
 
+// softClose is the site's anti-sniping rule.
+func (s *Server) softClose() auction.SoftClose {
+	return auction.SoftClose{Window: s.Config.SoftCloseWindow, Cap: s.Config.SoftCloseCap}
+}
+
 // stateOf is what the live fragments show of an auction.
-func stateOf(a *auction.Auction) parts.State {
+func (s *Server) stateOf(a *auction.Auction) parts.State {
 	st := parts.State{
 		ID: a.ID, Status: a.Status, Price: a.CurrentPrice, MinNext: a.MinNext(),
-		BidCount: a.BidCount, EndsAt: a.EndsAt, Leader: a.Leader,
+		BidCount: a.BidCount, EndsAt: a.EndsAt, Leader: a.Leader, Extensions: a.Extensions,
 	}
+	st.Window, st.Until = s.softClose().For(a.SoftClose, a.ScheduledEnd)
 	if a.Status == auction.StatusSold {
 		st.Price, st.Leader = a.FinalPrice, a.Winner
 	}
@@ -58,7 +64,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 	l.HasMore = pg.HasMore
 	for i := range pg.Items {
 		a := &pg.Items[i]
-		l.Cards = append(l.Cards, pages.Card{ID: a.ID, Title: a.Title, Image: views.ImageURL(a.ImageID, true), Seller: a.Seller, State: stateOf(a)})
+		l.Cards = append(l.Cards, pages.Card{ID: a.ID, Title: a.Title, Image: views.ImageURL(a.ImageID, true), Seller: a.Seller, State: s.stateOf(a)})
 		if a.Status == auction.StatusOpen {
 			v.Watch = append(v.Watch, a.ID)
 		}
@@ -73,6 +79,9 @@ func (s *Server) sellForm(c *fiber.Ctx) error {
 
 func (s *Server) renderSell(c *fiber.Ctx, status int, f pages.SellForm) error {
 	p := printer(c)
+	if w := s.Config.SoftCloseWindow; w > 0 {
+		f.Window = p.Remaining(w)
+	}
 	for _, d := range auction.Durations(s.shortAuction()) {
 		f.Durations = append(f.Durations, pages.Option{Value: d.String(), Label: p.Duration(d)})
 	}
@@ -99,9 +108,10 @@ func (s *Server) auctionCreate(c *fiber.Ctx) error {
 		Description: strings.Clone(c.FormValue("description")),
 		StartPrice:  strings.TrimSpace(strings.Clone(c.FormValue("start_price"))),
 		Duration:    strings.Clone(c.FormValue("duration")),
+		HardEnd:     c.FormValue("hard_end") != "",
 		Errors:      map[string]string{},
 	}
-	in := auction.CreateInput{SellerID: u.ID, Title: f.Title, Description: f.Description, ImageID: -1}
+	in := auction.CreateInput{SellerID: u.ID, Title: f.Title, Description: f.Description, ImageID: -1, HardEnd: f.HardEnd}
 	price, perr := strconv.ParseInt(strings.ReplaceAll(f.StartPrice, ",", ""), 10, 64)
 	in.StartPrice = price
 	in.Duration, _ = time.ParseDuration(f.Duration)
@@ -201,7 +211,7 @@ func (s *Server) room(c *fiber.Ctx, id int64) (pages.Room, error) {
 	}
 	r := pages.Room{
 		ID: a.ID, Title: a.Title, Description: a.Description, ImageID: a.ImageID, Seller: a.Seller,
-		StartPrice: a.StartPrice, State: stateOf(a), Now: time.Now(),
+		StartPrice: a.StartPrice, State: s.stateOf(a), Now: time.Now(),
 	}
 	switch u := currentUser(c); {
 	case u == nil:
@@ -212,6 +222,13 @@ func (s *Server) room(c *fiber.Ctx, id int64) (pages.Room, error) {
 		r.Viewer = pages.Seller
 	default:
 		r.Viewer = pages.Bidder
+		// The viewer's own maximum, for them alone.
+		if a.BidCount > 0 {
+			if r.Mine.Max, err = auction.MaxOf(c.UserContext(), s.DB, id, u.ID); err != nil {
+				return r, err
+			}
+			r.Mine.Leading = a.LeaderID == u.ID && a.Status == auction.StatusOpen
+		}
 	}
 	return r, nil
 }
@@ -228,7 +245,7 @@ func (s *Server) roomWithBids(c *fiber.Ctx, id, before int64) (pages.Room, error
 		return r, err
 	}
 	for _, b := range bids {
-		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt})
+		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
 	}
 	if len(bids) == auction.MaxBidsPage {
 		r.OlderBefore = bids[len(bids)-1].ID
@@ -250,8 +267,18 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 	switch {
 	case c.Query("created") == "1":
 		v.Flash = &views.Flash{Kind: "ok", Text: v.T("sell.created")}
-	case c.Query("bid") == "placed":
-		r.Form.Placed = true
+	case r.Viewer == pages.Bidder && r.Mine.Max > 0:
+		// Back from a plain form post: say what the bid did, as far as the
+		// state still shows it.
+		switch pages.Outcome(c.Query("bid")) {
+		case pages.Leading, pages.Raised:
+			if r.Mine.Leading {
+				r.Form.Outcome = pages.Outcome(c.Query("bid"))
+			}
+		case pages.Outbid:
+			r.Form.Outcome = pages.Outbid
+		}
+		r.Form.Extended = c.Query("extended") == "1"
 	}
 	if r.State.Status == auction.StatusOpen {
 		v.Watch = []int64{id}
@@ -287,19 +314,21 @@ func bidStatus(err error) int {
 	case errors.Is(err, auction.ErrOwnAuction):
 		return fiber.StatusForbidden
 	case errors.Is(err, auction.ErrEnded), errors.Is(err, auction.ErrTooLow),
-		errors.Is(err, auction.ErrBelowStart), errors.Is(err, auction.ErrAlreadyLeading),
+		errors.Is(err, auction.ErrBelowStart), errors.Is(err, auction.ErrMaxNotHigher),
 		errors.Is(err, auction.ErrInsufficientFunds):
 		return fiber.StatusConflict
-	case errors.Is(err, auction.ErrClosed):
+	case errors.Is(err, auction.ErrClosed), errors.Is(err, auction.ErrUnconfirmed):
 		return fiber.StatusServiceUnavailable
 	}
 	return fiber.StatusUnprocessableEntity
 }
 
-// bidCreate places a bid. Every refusal answers with the form and the
-// reason, with a 4xx, and changes nothing. An accepted bid is committed
-// before this answers; its row reaches this page, like every other, over
-// the WebSocket, so the htmx answer is only the fresh form.
+// bidCreate places a bid: the bidder's maximum. Every refusal answers with
+// the form and the reason, with a 4xx, and changes nothing. An accepted
+// bid is committed before this answers; its rows reach this page, like
+// every other, over the WebSocket, so the htmx answer is only the fresh
+// form with what the bid did (leading, answered by an earlier maximum, or
+// a raised maximum) and the bidder's own maximum.
 func (s *Server) bidCreate(c *fiber.Ctx) error {
 	id, err := auctionID(c)
 	if err != nil {
@@ -309,12 +338,13 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 	amountText := strings.TrimSpace(strings.ReplaceAll(c.FormValue("amount"), ",", ""))
 	in := auction.BidInput{AuctionID: id, BidderID: u.ID, Message: strings.Clone(c.FormValue("message"))}
 	in.Amount, err = strconv.ParseInt(amountText, 10, 64)
+	var placed auction.Placed
 	if err != nil {
 		err = auction.ErrInvalidAmount
 	} else {
 		// The bid is judged and committed even if the client goes away:
 		// its answer must reflect what happened.
-		_, err = s.Bidder.PlaceBid(context.WithoutCancel(c.UserContext()), in)
+		placed, err = s.Bidder.PlaceBid(context.WithoutCancel(c.UserContext()), in)
 	}
 	var ae *auction.Error
 	if errors.As(err, &ae) {
@@ -326,10 +356,23 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if c.Get("HX-Request") != "true" {
-		return c.Redirect(views.AuctionURL(id)+"?bid=placed", fiber.StatusSeeOther)
+	f := pages.BidForm{Extended: placed.Extended}
+	switch placed.Result {
+	case auction.Leading:
+		f.Outcome = pages.Leading
+	case auction.Outbid:
+		f.Outcome = pages.Outbid
+	case auction.Raised:
+		f.Outcome = pages.Raised
 	}
-	return s.bidForm(c, fiber.StatusOK, id, pages.BidForm{Placed: true})
+	if c.Get("HX-Request") != "true" {
+		q := "?bid=" + string(f.Outcome)
+		if f.Extended {
+			q += "&extended=1"
+		}
+		return c.Redirect(views.AuctionURL(id)+q, fiber.StatusSeeOther)
+	}
+	return s.bidForm(c, fiber.StatusOK, id, f)
 }
 
 // bidForm answers a bid: the form alone for htmx, else the whole room with

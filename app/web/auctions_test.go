@@ -218,7 +218,7 @@ func TestBidRulesAnswerWithTheirMessageStatusAndChangeNothing(t *testing.T) {
 		want   string
 	}{
 		{c, "10500", 409, "₩11,000"},     // below current + increment, says the minimum
-		{b, "20000", 409, "이미 최고"},       // already leading
+		{b, "10000", 409, "이미 최고"},       // leading: only a higher maximum
 		{seller, "20000", 403, "자신의 경매"}, // own auction
 		{c, "abc", 422, ""},              // not a number
 		{c, "10000000000000", 422, ""},   // above the bound
@@ -273,7 +273,7 @@ func TestBidWithoutJavaScriptRedirectsToTheRoomWithTheNewRow(t *testing.T) {
 	id := a.as(t, "seller").sell(t, "Chair", 5_000, "1h0m0s")
 	b := a.as(t, "bidder")
 	resp, _ := b.postForm(t, fmt.Sprintf("/auctions/%d/bids", id), url.Values{"amount": {"5000"}, "message": {"mine"}})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != fmt.Sprintf("/auctions/%d?bid=placed", id) {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != fmt.Sprintf("/auctions/%d?bid=leading", id) {
 		t.Fatalf("plain bid: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, doc := b.get(t, resp.Header.Get("Location"))

@@ -49,15 +49,33 @@ func specimens(v views.Ctx) []pages.Specimen {
 	room := pages.Room{ID: 1, Title: "Leica M3 (1957)", Seller: "camera_kim", StartPrice: 100_000, State: open, Bids: bids, Now: now, Viewer: pages.Bidder}
 	refused := room
 	refused.Form = pages.BidForm{Amount: "115000", Error: p.T("bid.too_low", p.Money(125_000))}
+	room.Mine = pages.Standing{Max: 150_000, Leading: true}
 	placed := room
-	placed.Form = pages.BidForm{Placed: true}
+	placed.Form = pages.BidForm{Outcome: pages.Leading}
+	answered := room
+	answered.Mine = pages.Standing{Max: 118_000}
+	answered.Form = pages.BidForm{Outcome: pages.Outbid}
+	raised := room
+	raised.Mine = pages.Standing{Max: 200_000, Leading: true}
+	raised.Form = pages.BidForm{Outcome: pages.Raised}
+	window := open
+	window.EndsAt, window.Window, window.Until = now.Add(75*time.Second), 2*time.Minute, now.Add(time.Hour)
+	extended := window
+	extended.Extensions = 3
+	inWindow := room
+	inWindow.State = extended
+	inWindow.Form = pages.BidForm{Outcome: pages.Leading, Extended: true}
+	autoBids := []parts.Bid{
+		{ID: 5, Bidder: "민지", Amount: 126_000, At: now.Add(-10 * time.Second), Auto: true, New: true},
+		{ID: 4, Bidder: "Jordan", Amount: 125_000, Message: "마지막!", At: now.Add(-10 * time.Second)},
+	}
 	guest := room
 	guest.Viewer = pages.Guest
 	seller := room
 	seller.Viewer = pages.SellerCan
 	card := pages.Card{ID: 1, Title: "Leica M3 (1957)", Image: static.URL("img/sample.jpg"), Seller: "camera_kim", State: open}
 	sellErr := pages.SellForm{Title: "", StartPrice: "12.5", Duration: "24h0m0s",
-		Durations: []pages.Option{{Value: "24h0m0s", Label: p.Duration(24 * time.Hour)}},
+		Durations: []pages.Option{{Value: "24h0m0s", Label: p.Duration(24 * time.Hour)}}, Window: p.Remaining(2 * time.Minute),
 		Errors: map[string]string{
 			"title": p.T("auction.title_required"), "start_price": p.T("sell.price_not_a_number"), "image": p.T("media.not_an_image"),
 		}}
@@ -65,6 +83,8 @@ func specimens(v views.Ctx) []pages.Specimen {
 	list := []pages.Specimen{
 		{Name: "Countdown: running", C: parts.Countdown(p, open, now)},
 		{Name: "Countdown: ending", C: parts.Countdown(p, ending, now)},
+		{Name: "Countdown: in the soft-close window", C: parts.Countdown(p, window, now)},
+		{Name: "Countdown: extended", C: parts.Countdown(p, extended, now)},
 		{Name: "Countdown: ended, settling", C: parts.Countdown(p, ended, now)},
 		{Name: "Countdown: sold", C: parts.Countdown(p, sold, now)},
 		{Name: "Countdown: unsold", C: parts.Countdown(p, unsold, now)},
@@ -78,15 +98,23 @@ func specimens(v views.Ctx) []pages.Specimen {
 			parts.Leader(p, open, parts.InPage), parts.EndsAt(p, open, parts.InPage))},
 		{Name: "Bid history", C: parts.BidHistory(p, 1, bids)},
 		{Name: "Bid history: empty", C: parts.BidHistory(p, 1, nil)},
+		{Name: "Bid history: an automatic bid answers a maximum", C: parts.BidHistory(p, 1, autoBids)},
+		{Name: "End time: extended", C: parts.EndsAt(p, extended, parts.InPage)},
 		{Name: "Auction card", C: pages.AuctionCard(v, card, now)},
 		{Name: "Bid form", C: pages.BidPanel(v, room)},
 		{Name: "Bid form: refused", C: pages.BidPanel(v, refused)},
-		{Name: "Bid form: placed", C: pages.BidPanel(v, placed)},
+		{Name: "Bid form: placed, leading with a maximum", C: pages.BidPanel(v, placed)},
+		{Name: "Bid form: placed, answered by an earlier maximum", C: pages.BidPanel(v, answered)},
+		{Name: "Bid form: maximum raised", C: pages.BidPanel(v, raised)},
+		{Name: "Bid form: a bid in the window extended the end", C: pages.BidPanel(v, inWindow)},
+		{Name: "My standing: leading", C: pages.MyStanding(v, pages.Standing{Max: 150_000, Leading: true})},
+		{Name: "My standing: outbid", C: pages.MyStanding(v, pages.Standing{Max: 118_000})},
 		{Name: "Bid panel: signed out", C: pages.BidPanel(v, guest)},
 		{Name: "Bid panel: seller", C: pages.BidPanel(v, seller)},
 		{Name: "Sell form: errors", C: pages.SellFormBody(v, sellErr)},
 		{Name: "Empty state", C: pages.Empty(p.T("home.empty.title"), p.T("home.empty.text"), "/auctions/new", p.T("home.empty.cta"))},
 		{Name: "Notice", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid", p.Money(130_000)))},
+		{Name: "Notice: outbid by an automatic bid", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid_auto", p.Money(130_000)))},
 	}
 	for _, kind := range []string{"ok", "error", "info"} {
 		f := &views.Flash{Kind: kind, Text: p.T("sell.created")}

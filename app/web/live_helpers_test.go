@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -137,8 +136,9 @@ func newAuction(t testing.TB, bdb *bun.DB, seller int64, title string, start int
 	return id
 }
 
-// bid places a bid through the auction service's writer, which commits it
-// and notifies every instance.
+// bid places a bid (a maximum) through the auction service's writer, which
+// commits it and notifies every instance, and returns the last row it
+// added.
 func bid(t testing.TB, bdb *bun.DB, auctionID, bidder, amount int64, msg string) auction.Bid {
 	t.Helper()
 	b := auction.NewBidder(bdb, auction.BidderOptions{})
@@ -147,7 +147,10 @@ func bid(t testing.TB, bdb *bun.DB, auctionID, bidder, amount int64, msg string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return got
+	if len(got.Bids) == 0 {
+		t.Fatalf("bid %d by %d added no row (%v)", amount, bidder, got.Result)
+	}
+	return got.Bids[len(got.Bids)-1]
 }
 
 // settle runs the sweeper once, as every instance does in the background.
@@ -164,65 +167,22 @@ type bidIn struct {
 	Message string
 }
 
-// commitBurst commits many bids in one transaction with one notification
-// each, exactly as the service's batch writer does with a full batch, but
-// without its pacing: a test needs megabytes of messages in seconds.
+// commitBurst commits many bids through the service's writer in one
+// transaction (one notification each), as a full batch would, without its
+// pacing: a test needs megabytes of messages in seconds.
 func commitBurst(t testing.TB, bdb *bun.DB, auctionID int64, bids ...bidIn) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := bdb.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
+	b := auction.NewBidder(bdb, auction.BidderOptions{MaxBatch: len(bids)})
+	defer b.Close()
+	ins := make([]auction.BidInput, len(bids))
+	for i, x := range bids {
+		ins[i] = auction.BidInput{BidderID: x.Bidder, Amount: x.Amount, Message: x.Message}
 	}
-	defer tx.Rollback()
-	var seller, leader int64
-	var title string
-	var count int
-	var endsAt time.Time
-	if err := tx.QueryRowContext(ctx, `SELECT seller_id, title, bid_count, COALESCE(leader_id, 0), ends_at
-		FROM auctions WHERE id = ? FOR UPDATE`, auctionID).Scan(&seller, &title, &count, &leader, &endsAt); err != nil {
-		t.Fatal(err)
-	}
-	var evs []auction.Event
-	for _, b := range bids {
-		var nick string
-		var id int64
-		var at time.Time
-		if err := tx.QueryRowContext(ctx, `SELECT nick FROM users WHERE id = ?`, b.Bidder).Scan(&nick); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO bids (auction_id, bidder_id, amount, message) VALUES (?, ?, ?, ?)
-			RETURNING id, created_at`, auctionID, b.Bidder, b.Amount, b.Message).Scan(&id, &at); err != nil {
-			t.Fatal(err)
-		}
-		count++
-		a := auction.Auction{BidCount: count, CurrentPrice: b.Amount}
-		ev := auction.Event{Kind: auction.EventBid, AuctionID: auctionID, SellerID: seller, Title: title,
-			Status: auction.StatusOpen, Price: b.Amount, MinNext: a.MinNext(), BidCount: count, EndsAt: endsAt,
-			LeaderID: b.Bidder, Leader: nick, BidID: id, BidderID: b.Bidder, Bidder: nick, Amount: b.Amount,
-			Message: b.Message, At: at}
-		if leader != b.Bidder {
-			ev.PrevLeader = leader
-		}
-		leader = b.Bidder
-		evs = append(evs, ev)
-	}
-	last := evs[len(evs)-1]
-	if _, err := tx.ExecContext(ctx, `UPDATE auctions SET current_price = ?, leader_id = ?, bid_count = ? WHERE id = ?`,
-		last.Price, last.LeaderID, last.BidCount, auctionID); err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range evs {
-		payload, err := json.Marshal(ev)
+	_, errs := b.PlaceRun(auctionID, ins)
+	for i, err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("burst bid %d: %v", i, err)
 		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, auction.Channel, string(payload)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -392,7 +392,7 @@ func benchFanout(b *testing.B, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		lastBid = placed.ID
+		lastBid = placed.Bids[len(placed.Bids)-1].ID
 		bids++
 		amount += auction.Increment(amount)
 		done := make(chan struct{})

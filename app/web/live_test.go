@@ -31,7 +31,7 @@ func TestSSECountdownsTickEachSecondThenTurnIntoTheResult(t *testing.T) {
 	bidder := newUser(t, a.DB, "bidder")
 	one := newAuction(t, a.DB, seller, "Lamp", 10_000, 3500*time.Millisecond)
 	two := newAuction(t, a.DB, seller, "Chair", 10_000, 4500*time.Millisecond)
-	bid(t, a.DB, one, bidder, 12_000, "mine")
+	bid(t, a.DB, one, bidder, 12_000, "mine") // a lone maximum leads at the start price
 
 	s := openSSE(t, fmt.Sprintf("%s/events?auctions=%d,%d", a.URL, one, two), "Accept-Language", "en")
 	h := s.Resp.Header
@@ -92,11 +92,11 @@ func TestSSECountdownsTickEachSecondThenTurnIntoTheResult(t *testing.T) {
 	// page) and the result (room).
 	settle(t, a.DB)
 	cd := fragment(t, s.next(t, views.CountdownEvent(one), 3*time.Second).Data)
-	if p, _ := cd.Attr("data-phase"); p != "sold" || !strings.Contains(cd.Text(), "₩12,000") || !strings.Contains(cd.Text(), "bidder") {
+	if p, _ := cd.Attr("data-phase"); p != "sold" || !strings.Contains(cd.Text(), "₩10,000") || !strings.Contains(cd.Text(), "bidder") {
 		t.Errorf("sold countdown: %q", cd.Text())
 	}
 	sold := fragment(t, s.next(t, views.StatusEvent(one), time.Second).Data)
-	if !sold.HasClass("result--sold") || !strings.Contains(sold.Text(), "bidder") || !strings.Contains(sold.Text(), "₩12,000") {
+	if !sold.HasClass("result--sold") || !strings.Contains(sold.Text(), "bidder") || !strings.Contains(sold.Text(), "₩10,000") {
 		t.Errorf("sold result: %q %v", sold.Text(), sold.Nodes[0].Attr)
 	}
 
@@ -284,6 +284,12 @@ func lampAndTwoBidders(t *testing.T, a *liveApp) (id, alice, bob int64) {
 	t.Helper()
 	seller := newUser(t, a.DB, "seller")
 	alice, bob = newUser(t, a.DB, "alice"), newUser(t, a.DB, "bob")
+	// Enough for the longest burst's maximums.
+	for _, u := range []int64{alice, bob} {
+		if _, err := a.DB.Exec(`INSERT INTO ledger (user_id, kind, amount) VALUES (?, 'deposit', 900000000000)`, u); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour), alice, bob
 }
 
@@ -324,7 +330,7 @@ func TestSocketThatNeverReadsIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 		var bids []bidIn
 		for k := range 10 {
 			bids = append(bids, bidIn{[]int64{alice, bob}[k%2], amount, msg})
-			amount += 1000
+			amount += auction.Increment(amount)
 		}
 		commitBurst(t, a.DB, id, bids...)
 	}
@@ -347,8 +353,10 @@ func TestFramesTheClientTakesInPartsArriveWholeAndInOrder(t *testing.T) {
 	// for the client.
 	const n = 3000
 	var bids []bidIn
+	amount := int64(10_000)
 	for k := range n {
-		bids = append(bids, bidIn{[]int64{alice, bob}[k%2], 10_000 + int64(k)*1000, strings.Repeat("🔨", 100)})
+		bids = append(bids, bidIn{[]int64{alice, bob}[k%2], amount, strings.Repeat("🔨", 100)})
+		amount += auction.Increment(amount)
 	}
 	commitBurst(t, a.DB, id, bids...)
 	time.Sleep(300 * time.Millisecond)

@@ -9,8 +9,8 @@ import (
 	"gavel/views/pages"
 )
 
-func mine(a *auction.Auction) pages.Mine {
-	return pages.Mine{ID: a.ID, Title: a.Title, State: stateOf(a), SettledAt: a.SettledAt}
+func (s *Server) mine(a *auction.Auction) pages.Mine {
+	return pages.Mine{ID: a.ID, Title: a.Title, State: s.stateOf(a), SettledAt: a.SettledAt}
 }
 
 // myWon lists the auctions the signed-in user won, with the price paid.
@@ -21,7 +21,7 @@ func (s *Server) myWon(c *fiber.Ctx) error {
 	}
 	rows := make([]pages.Mine, 0, len(list))
 	for i := range list {
-		rows = append(rows, mine(&list[i]))
+		rows = append(rows, s.mine(&list[i]))
 	}
 	v := s.view(c, printer(c).T("me.won.title"))
 	return render(c, fiber.StatusOK, pages.MyWon(v, rows))
@@ -36,7 +36,7 @@ func (s *Server) mySelling(c *fiber.Ctx) error {
 	v := s.view(c, printer(c).T("me.selling.title"))
 	rows := make([]pages.Mine, 0, len(list))
 	for i := range list {
-		rows = append(rows, mine(&list[i]))
+		rows = append(rows, s.mine(&list[i]))
 		if list[i].Status == auction.StatusOpen {
 			v.Watch = append(v.Watch, list[i].ID)
 		}
@@ -53,7 +53,7 @@ func (s *Server) myBids(c *fiber.Ctx) error {
 	v := s.view(c, printer(c).T("me.bids.title"))
 	rows := make([]pages.Mine, 0, len(list))
 	for i := range list {
-		m := mine(&list[i].Auction)
+		m := s.mine(&list[i].Auction)
 		m.MyMax, m.Standing = list[i].MyMax, list[i].Standing
 		rows = append(rows, m)
 		if list[i].Status == auction.StatusOpen {

@@ -245,8 +245,8 @@ func TestWalletShowsBalanceCommittedAvailableAndPagedHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, price := range []int64{300000, 50000} {
-		if _, err := a.DB.NewRaw(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, leader_id, bid_count, ends_at)
-			VALUES (?, 'lamp', ?, 1000, ?, ?, 1, now() + interval '1 hour')`, seller, imageID, price, bidder).Exec(ctx); err != nil {
+		if _, err := a.DB.NewRaw(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, leader_id, leader_max, bid_count, ends_at)
+			VALUES (?, 'lamp', ?, 1000, ?, ?, ?, 1, now() + interval '1 hour')`, seller, imageID, price, bidder, price).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -64,7 +64,8 @@ func start(t *testing.T, env map[string]string, opts ...func(*web.Deps)) *testAp
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bidder := auction.NewBidder(bdb, auction.BidderOptions{Logger: log})
+	bidder := auction.NewBidder(bdb, auction.BidderOptions{Logger: log,
+		SoftClose: auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}})
 	t.Cleanup(bidder.Close)
 	deps := web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc,
 		Bidder: bidder, Sweeper: auction.NewSweeper(bdb, log)}

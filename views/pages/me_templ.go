@@ -22,7 +22,7 @@ type Mine struct {
 	Title     string
 	State     parts.State
 	SettledAt time.Time
-	MyMax     int64  // my bids: my highest bid
+	MyMax     int64  // my bids: my maximum (mine alone to see)
 	Standing  string // my bids: leading, outbid, won, lost
 }
 
@@ -457,9 +457,9 @@ func MyBids(v views.Ctx, rows []Mine, now time.Time) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var26 string
-				templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(v.T("me.col.my_bid"))
+				templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(v.T("me.max"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/me.templ`, Line: 92, Col: 68}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/me.templ`, Line: 92, Col: 61}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 				if templ_7745c5c3_Err != nil {

@@ -3,14 +3,18 @@
 // components again when something changes.
 package parts
 
-import "time"
+import (
+	"time"
 
-// Auction statuses, as stored (the same strings as package auction's).
+	"gavel/app/auction"
+)
+
+// Auction statuses, as package auction defines them.
 const (
-	StatusOpen      = "open"
-	StatusSold      = "sold"
-	StatusUnsold    = "unsold"
-	StatusCancelled = "cancelled"
+	StatusOpen      = auction.StatusOpen
+	StatusSold      = auction.StatusSold
+	StatusUnsold    = auction.StatusUnsold
+	StatusCancelled = auction.StatusCancelled
 )
 
 // State is what the live fragments show of an auction.
@@ -22,6 +26,18 @@ type State struct {
 	BidCount int
 	EndsAt   time.Time
 	Leader   string // the leading bidder's nick (the winner once sold); "" before the first bid
+
+	// Extensions counts how often soft close moved the end.
+	Extensions int
+	// Window is the soft-close window: a bid this close to the end moves
+	// it, up to Until. Zero for an auction that ends when scheduled.
+	Window time.Duration
+	Until  time.Time
+}
+
+// InWindow reports whether a bid at now would move the end.
+func (s State) InWindow(now time.Time) bool {
+	return s.Window > 0 && s.PhaseAt(now) == PhaseOpen && s.EndsAt.Sub(now) < s.Window && s.EndsAt.Before(s.Until)
 }
 
 // Bid is one row of the bid history.
@@ -31,6 +47,7 @@ type Bid struct {
 	Amount  int64
 	Message string
 	At      time.Time
+	Auto    bool // placed by the site for the bidder's maximum
 	New     bool // just arrived: highlighted (bid-row--new)
 }
 
