@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/valyala/fasthttp"
 
 	"gavel/app/i18n"
 )
@@ -68,13 +69,19 @@ func securityHeaders(secure bool) fiber.Handler {
 			// else, an error page at a socket's URL included, is a page.
 			return c.Next()
 		}
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		setPageHeaders(h)
 		return c.Next()
 	}
+}
+
+// setPageHeaders sets the policies of an HTML document.
+func setPageHeaders(h *fasthttp.ResponseHeader) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 }
 
 // isSocketUpgrade reports whether c is a WebSocket upgrade request for an

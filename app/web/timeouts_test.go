@@ -21,9 +21,15 @@ func TestBodiesOverTheSmallLimitGet413ExceptOnTheUploadRoute(t *testing.T) {
 	a := start(t, nil)
 	a.loginDev(t, "bigbody")
 	big := strings.Repeat("x", 200<<10)
-	resp, _ := a.postForm(t, "/wallet/deposits", url.Values{"amount": {"5000"}, "pad": {big}})
+	resp, doc := a.postForm(t, "/wallet/deposits", url.Values{"amount": {"5000"}, "pad": {big}}, "Accept-Language", "en")
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("200 KB deposit form: %d, want 413", resp.StatusCode)
+	}
+	// fasthttp answers before any middleware; the page is still Gavel's,
+	// with the page policies.
+	if doc.Find(`[data-testid="error-page"]`).Length() != 1 || resp.Header.Get("X-Frame-Options") != "DENY" ||
+		resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("413 page: %q, headers %v", doc.Text(), resp.Header)
 	}
 	resp, _ = a.postForm(t, "/lang", url.Values{"lang": {"en"}, "pad": {big}})
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
