@@ -23,6 +23,7 @@ type OIDCProvider struct {
 	name     string
 	client   *http.Client
 	config   oauth2.Config
+	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
 }
 
@@ -45,6 +46,7 @@ func NewOIDCProvider(ctx context.Context, client *http.Client, issuer, key, secr
 			ClientID: key, ClientSecret: secret, RedirectURL: callback,
 			Endpoint: p.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile", "email"},
 		},
+		provider: p,
 		verifier: p.Verifier(&oidc.Config{ClientID: key}),
 	}, nil
 }
@@ -154,15 +156,21 @@ func (s *OIDCSession) Authorize(gp goth.Provider, params goth.Params) (string, e
 	if !SameToken(s.Nonce, idt.Nonce) {
 		return "", errors.New("oidc: id_token refused: wrong nonce")
 	}
-	var claims struct {
-		Email             string `json:"email"`
-		PreferredUsername string `json:"preferred_username"`
-		Nickname          string `json:"nickname"`
-		Name              string `json:"name"`
-		Picture           string `json:"picture"`
-	}
+	var claims profileClaims
 	if err := idt.Claims(&claims); err != nil {
 		return "", fmt.Errorf("oidc: id_token claims: %w", err)
+	}
+	if claims.empty() && p.provider.UserInfoEndpoint() != "" {
+		// Some issuers keep the profile out of the id_token: ask the
+		// userinfo endpoint, and take its answer only for the same
+		// subject (OpenID Connect Core 5.3.2).
+		ui, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err == nil && ui.Subject == idt.Subject {
+			var more profileClaims
+			if ui.Claims(&more) == nil {
+				claims = more
+			}
+		}
 	}
 	s.Subject, s.Email, s.Name, s.Picture = idt.Subject, claims.Email, claims.Name, claims.Picture
 	s.Nick = claims.PreferredUsername
@@ -171,4 +179,17 @@ func (s *OIDCSession) Authorize(gp goth.Provider, params goth.Params) (string, e
 	}
 	s.Nonce = "" // used
 	return tok.AccessToken, nil
+}
+
+// profileClaims are the standard claims a Gavel account takes.
+type profileClaims struct {
+	Email             string `json:"email"`
+	PreferredUsername string `json:"preferred_username"`
+	Nickname          string `json:"nickname"`
+	Name              string `json:"name"`
+	Picture           string `json:"picture"`
+}
+
+func (c profileClaims) empty() bool {
+	return c.Email == "" && c.PreferredUsername == "" && c.Nickname == "" && c.Name == ""
 }

@@ -218,3 +218,28 @@ func TestOIDCSendsANonceAndNeverForwardsTheCallersRedirectURI(t *testing.T) {
 		t.Errorf("%d users bo", n)
 	}
 }
+
+func TestOIDCTakesTheProfileFromUserinfoWhenTheIDTokenHasNone(t *testing.T) {
+	t.Parallel()
+	a, m, tt := startTamperedOIDC(t)
+	real := m.Keypair.PrivateKey
+	tt.set(func(tok string) string {
+		return resign(t, tok, real, func(c map[string]any) {
+			delete(c, "email")
+			delete(c, "preferred_username")
+		})
+	})
+	m.QueueUser(&mockoidc.MockUser{Subject: "cy", Email: "cy@example.com", PreferredUsername: "cyrus"})
+	callback, _ := oidcToCallback(t, a, "")
+	if resp, _ := a.get(t, strings.TrimPrefix(callback, a.URL)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("callback: %d", resp.StatusCode)
+	}
+	var nick, email string
+	if err := a.DB.NewRaw(`SELECT nick, email FROM users WHERE provider = 'oidc' AND provider_user_id = 'cy'`).
+		Scan(context.Background(), &nick, &email); err != nil {
+		t.Fatal(err)
+	}
+	if nick != "cyrus" || email != "cy@example.com" {
+		t.Errorf("profile from userinfo: nick %q, email %q", nick, email)
+	}
+}
