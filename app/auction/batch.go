@@ -2,13 +2,15 @@ package auction
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // retryable reports a transaction PostgreSQL aborted only because of its
@@ -19,14 +21,19 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
-// errUnconfirmed marks a batch whose COMMIT failed without saying whether
-// it took effect: it must be found out, never run again blindly.
+// errUnconfirmed marks a batch whose COMMIT got no answer: it may or may not
+// have taken effect, and must be found out, never run again blindly.
 type errUnconfirmed struct {
 	err error
-	ids []int64 // the bid rows the batch inserted, to look for
-	// maxes are the maximums it wrote, to look for when it inserted no row.
+	// at is the time the batch stamped its rows with, to find them by;
+	// rows how many it wrote.
+	at   time.Time
+	rows int
+	// maxes are the maximums it wrote, to look for when it wrote no row.
 	maxes map[int64]int64
-	res   []result // the answers, should it have committed
+	// answer gives the answers, should it have committed, with the ids
+	// its rows took.
+	answer func(ids []int64) []result
 }
 
 func (e *errUnconfirmed) Error() string { return "commit bids: " + e.err.Error() }
@@ -37,27 +44,42 @@ func (e *errUnconfirmed) Unwrap() error { return e.err }
 // request; an error means nothing was committed, or (errUnconfirmed) that
 // nobody knows yet.
 //
-// The transaction makes four round trips whatever the batch holds: BEGIN,
-// lock the auction and the accounts (reading the time), write everything
-// in one statement, COMMIT. Its statements go straight to database/sql with
-// $n parameters rather than through bun, which inlines arguments: fixed
-// statement texts let pgx prepare each once per connection.
-func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request) (_ []result, err error) {
-	res := make([]result, len(batch))
-	// The transaction's own context outlives the statements' deadline, so
-	// that a COMMIT is never cut short by it: database/sql rolls back when
-	// the BeginTx context ends, and a COMMIT cut off mid-flight leaves the
-	// outcome unknown.
-	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*batchTimeout)
-	defer cancel()
-	tx, err := b.db.DB.BeginTx(txCtx, nil)
+// The batch talks to pgx directly, on a connection of the pool, so that it
+// can pipeline: two round trips whatever the batch holds. The first sends
+// BEGIN and the statement that locks the auction and the accounts (and
+// reads the time); the judge decides; the second sends the one statement
+// that writes everything, and COMMIT. The locks are held for one round
+// trip and the commit. Statements use $n parameters with fixed texts, so
+// pgx prepares each once per connection.
+func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request) (res []result, err error) {
+	conn, err := b.db.DB.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin bid batch: %w", err)
+		return nil, fmt.Errorf("bid batch: %w", err)
 	}
-	committed := false
+	defer conn.Close()
+	rawErr := conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		res, err = b.runBatchOn(ctx, pc, auctionID, batch)
+		if pc.IsClosed() {
+			return driver.ErrBadConn // the pool must not hand it out again
+		}
+		return nil
+	})
+	if err == nil && rawErr != nil && !errors.Is(rawErr, driver.ErrBadConn) {
+		err = fmt.Errorf("bid batch: %w", rawErr)
+	}
+	return res, err
+}
+
+func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, batch []*request) (_ []result, err error) {
+	res := make([]result, len(batch))
+	open := false // a transaction is open on pc that nothing has ended
 	defer func() {
-		if !committed {
-			tx.Rollback() //nolint:errcheck // nothing to keep; the batch's own error is the one to report
+		if open && !pc.IsClosed() {
+			// Nothing to keep; the batch's own error is the one to report.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			pc.Exec(rctx, "ROLLBACK") //nolint:errcheck // a failed rollback closes the connection, which ends the transaction too
+			cancel()
 		}
 	}()
 
@@ -67,8 +89,9 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 			ids = append(ids, id)
 		}
 	}
-	l, now, err := lockLot(ctx, tx, auctionID, ids)
-	if errors.Is(err, sql.ErrNoRows) {
+	open = true
+	l, now, err := lockLot(ctx, pc, auctionID, ids)
+	if errors.Is(err, pgx.ErrNoRows) {
 		for i := range res {
 			res[i].err = ErrNotFound
 		}
@@ -94,59 +117,70 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 		rows = append(rows, v.Rows...)
 	}
 	if len(maxes) == 0 {
-		return res, nil
+		return res, nil // and the deferred ROLLBACK lets the locks go
 	}
 
 	if b.beforeWrite != nil {
 		b.beforeWrite()
 	}
-	rowIDs, err := b.write(ctx, tx, l, now, rows, maxes)
+	if b.beforeCommit != nil {
+		b.beforeCommit()
+	}
+	rowIDs, err := b.writeAndCommit(ctx, pc, l, now, rows, maxes)
+	var uc *errUnconfirmed
+	if errors.As(err, &uc) {
+		open = false
+		uc.at, uc.rows, uc.maxes = now, len(rows), maxes
+		uc.answer = func(ids []int64) []result {
+			fillBids(res, rows, ids, l, now)
+			return res
+		}
+		return nil, uc
+	}
 	if err != nil {
 		return nil, err
 	}
-	// Rows were inserted in judging order, and ids are taken in that order:
-	// the k-th id is the k-th row, whatever the amounts.
+	open = false
+	fillBids(res, rows, rowIDs, l, now)
+	return res, nil
+}
+
+// fillBids gives each accepted result its rows. Rows were inserted in
+// judging order, and ids are taken in that order: the k-th id is the k-th
+// row, whatever the amounts.
+func fillBids(res []result, rows []Row, ids []int64, l *Lot, now time.Time) {
 	k := 0
 	for i := range res {
 		if res[i].err != nil {
 			continue
 		}
+		res[i].placed.Bids = nil
 		for _, r := range rows[k : k+res[i].rows] {
-			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: rowIDs[k], AuctionID: auctionID, BidderID: r.BidderID,
+			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: ids[k], AuctionID: l.ID, BidderID: r.BidderID,
 				Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Message: r.Message, Auto: r.Auto, CreatedAt: now})
 			k++
 		}
 	}
-	if b.beforeCommit != nil {
-		b.beforeCommit()
-	}
-	if err = tx.Commit(); err != nil {
-		committed = true // whatever happened, a rollback cannot change it now
-		return nil, &errUnconfirmed{err: err, ids: rowIDs, maxes: maxes, res: res}
-	}
-	committed = true
-	return res, nil
 }
 
-// write stores what the judge decided, in one statement: the bid rows, the
-// maximums, the auction's new state and one notification per row. A
-// data-modifying WITH runs whether or not its result is read. It returns
-// the new rows' ids in row order.
-func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, rows []Row, maxes map[int64]int64) ([]int64, error) {
+// writeAndCommit stores what the judge decided, in one statement, and
+// commits, in one round trip: the bid rows, the maximums, the auction's new
+// state and one notification per row. A data-modifying WITH runs whether
+// or not its result is read. It returns the new rows' ids in row order. A
+// COMMIT that got no answer is an *errUnconfirmed; one PostgreSQL refused
+// (it rolled back) is a plain error.
+func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now time.Time, rows []Row, maxes map[int64]int64) ([]int64, error) {
 	n := len(rows)
 	bidders, amounts, autos := make([]int64, n), make([]int64, n), make([]bool, n)
 	messages, payloads := make([]string, n), make([]string, n)
-	window, until := b.rules.For(l.SoftClose, l.ScheduledEnd)
 	for k, r := range rows {
 		bidders[k], amounts[k], messages[k], autos[k] = r.BidderID, r.Amount, r.Message, r.Auto
-		ev := Event{
-			Kind: EventBid, AuctionID: l.ID, SellerID: l.SellerID, Title: l.Title,
-			Status: StatusOpen, Price: r.Price, MinNext: minNext(r.BidCount, l.StartPrice, r.Price),
-			BidCount: r.BidCount, EndsAt: l.EndsAt, Extensions: l.Extensions, Window: window, Until: until,
-			LeaderID: r.LeaderID, Leader: l.Accounts[r.LeaderID].Nick,
-			BidderID: r.BidderID, Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Auto: r.Auto,
-			Message: r.Message, At: now, PrevLeader: r.PrevLeader,
-		}
+		// The state after this row; the end is the one after the batch.
+		ev := l.event(EventBid)
+		ev.Price, ev.MinNext, ev.BidCount = r.Price, minNext(r.BidCount, l.StartPrice, r.Price), r.BidCount
+		ev.LeaderID, ev.Leader = r.LeaderID, l.Accounts[r.LeaderID].Nick
+		ev.BidderID, ev.Bidder, ev.Amount, ev.Auto = r.BidderID, l.Accounts[r.BidderID].Nick, r.Amount, r.Auto
+		ev.Message, ev.At, ev.PrevLeader = r.Message, now, r.PrevLeader
 		var err error
 		if payloads[k], err = encodeEvent(ev); err != nil {
 			return nil, err
@@ -156,16 +190,16 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 	for id, m := range maxes {
 		maxBidders, maxAmounts = append(maxBidders, id), append(maxAmounts, m)
 	}
-	var leader, leaderMax sql.NullInt64
+	var leader, leaderMax *int64
 	if l.LeaderID != 0 {
-		leader = sql.NullInt64{Int64: l.LeaderID, Valid: true}
-		leaderMax = sql.NullInt64{Int64: l.LeaderMax, Valid: true}
+		leader, leaderMax = &l.LeaderID, &l.LeaderMax
 	}
 	// unnest … WITH ORDINALITY ORDER BY keeps the rows in judging order, and
 	// each takes the next id as it is inserted. Each notification gets its
 	// row's id and is sent in that order (the select list is evaluated after
 	// the sort).
-	q, err := tx.QueryContext(ctx, `WITH ins AS (
+	var pb pgx.Batch
+	pb.Queue(`WITH ins AS (
 			INSERT INTO bids (auction_id, bidder_id, amount, message, auto, created_at)
 			SELECT $1, r.b, r.a, r.m, r.x, $6 FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bool[])
 				WITH ORDINALITY AS r(b, a, m, x, n) ORDER BY r.n
@@ -185,24 +219,49 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 		ORDER BY ids.n`,
 		l.ID, bidders, amounts, messages, autos, now, maxBidders, maxAmounts,
 		l.Price, leader, leaderMax, l.BidCount, l.EndsAt, l.Extensions, Channel, payloads)
-	if err != nil {
-		return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
-	}
-	defer q.Close()
+	pb.Queue("COMMIT")
+	// The round trip's own context outlives the batch's deadline: a COMMIT
+	// cut off mid-flight would leave the outcome unknown for nothing.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*batchTimeout)
+	defer cancel()
+	br := pc.SendBatch(cctx, &pb)
 	ids := make([]int64, 0, n)
-	for q.Next() {
-		var id int64
-		var ignored sql.RawBytes
-		if err := q.Scan(&id, &ignored); err != nil {
+	q, err := br.Query()
+	if err == nil {
+		for q.Next() {
+			var id int64
+			if err = q.Scan(&id, nil); err != nil {
+				break
+			}
+			ids = append(ids, id)
+		}
+		q.Close()
+		if err == nil {
+			err = q.Err()
+		}
+	}
+	if err != nil {
+		br.Close()
+		if !pc.IsClosed() {
+			// PostgreSQL refused the write; the COMMIT behind it was
+			// skipped, and the caller rolls back.
 			return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
 		}
-		ids = append(ids, id)
+		return nil, &errUnconfirmed{err: err}
 	}
-	if err := q.Err(); err != nil {
-		return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
+	_, err = br.Exec()
+	cerr := br.Close()
+	if err == nil {
+		err = cerr
 	}
-	if err := q.Close(); err != nil {
-		return nil, fmt.Errorf("write bids on %d: %w", l.ID, err)
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+	case errors.As(err, &pe):
+		// Refused at COMMIT (a deferred check): rolled back for sure.
+		return nil, fmt.Errorf("commit bids on %d: %w", l.ID, err)
+	default:
+		return nil, &errUnconfirmed{err: err}
 	}
 	if len(ids) != n {
 		return nil, fmt.Errorf("write bids on %d: %d ids for %d rows", l.ID, len(ids), n)
@@ -212,7 +271,7 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 
 // lockLot locks auction auctionID, then the accounts of users ids and of
 // its leader, and returns the lot and the time read once every lock is
-// held: one statement.
+// held: one statement, sent with the BEGIN.
 //
 // The auction's row is locked first, alone (FOR UPDATE on an outer join is
 // refused): the WITH is not inlined, as it locks, and the users' rows are
@@ -229,8 +288,10 @@ func (b *Bidder) write(ctx context.Context, tx *sql.Tx, l *Lot, now time.Time, r
 // The clock is read by the outer query as each locked row comes up, so the
 // latest reading follows every wait, and a bid is never stamped earlier
 // than the moment it was judged.
-func lockLot(ctx context.Context, tx *sql.Tx, auctionID int64, ids []int64) (*Lot, time.Time, error) {
-	rows, err := tx.QueryContext(ctx, `WITH a AS (
+func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids []int64) (*Lot, time.Time, error) {
+	var pb pgx.Batch
+	pb.Queue("BEGIN")
+	pb.Queue(`WITH a AS (
 			SELECT id, seller_id, title, status, start_price, current_price, leader_id, leader_max,
 				bid_count, ends_at, scheduled_end, extensions, soft_close
 			FROM auctions WHERE id = $1 FOR UPDATE)
@@ -241,6 +302,12 @@ func lockLot(ctx context.Context, tx *sql.Tx, auctionID int64, ids []int64) (*Lo
 			SELECT id, balance, committed, nick FROM users
 			WHERE a.status = 'open' AND (id = ANY($2) OR id = a.leader_id)
 			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids)
+	br := pc.SendBatch(ctx, &pb)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, time.Time{}, fmt.Errorf("begin bid batch: %w", err)
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
@@ -269,7 +336,7 @@ func lockLot(ctx context.Context, tx *sql.Tx, auctionID int64, ids []int64) (*Lo
 		return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
 	if n == 0 {
-		return nil, time.Time{}, sql.ErrNoRows
+		return nil, time.Time{}, pgx.ErrNoRows
 	}
 	return l, now, nil
 }

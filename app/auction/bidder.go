@@ -3,6 +3,7 @@ package auction
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -315,10 +316,10 @@ func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 func (b *Bidder) confirm(ctx context.Context, auctionID int64, batch []*request, uc *errUnconfirmed) []result {
 	wait := 50 * time.Millisecond
 	for {
-		done, err := b.committed(ctx, auctionID, uc)
+		done, ids, err := b.committed(ctx, auctionID, uc)
 		switch {
 		case err == nil && done:
-			return uc.res
+			return uc.answer(ids)
 		case err == nil:
 			res, err := b.attempt(ctx, auctionID, batch)
 			if err == nil {
@@ -347,14 +348,33 @@ func (b *Bidder) confirm(ctx context.Context, auctionID int64, batch []*request,
 	}
 }
 
-// committed reports whether the batch behind uc took effect: its rows are
-// in the table, or (a batch of raised maximums, which adds no row) its
-// maximums are.
-func (b *Bidder) committed(ctx context.Context, auctionID int64, uc *errUnconfirmed) (bool, error) {
-	if len(uc.ids) > 0 {
-		var n int
-		err := b.db.DB.QueryRowContext(ctx, `SELECT count(*) FROM bids WHERE id = ANY($1)`, uc.ids).Scan(&n)
-		return n > 0, err
+// committed reports whether the batch behind uc took effect, and the ids
+// of its rows: they are in the table, stamped with the batch's time (no
+// other batch on the auction reads the same microsecond), or (a batch of
+// raised maximums, which adds no row) its maximums are.
+func (b *Bidder) committed(ctx context.Context, auctionID int64, uc *errUnconfirmed) (bool, []int64, error) {
+	if uc.rows > 0 {
+		rows, err := b.db.DB.QueryContext(ctx, `SELECT id FROM bids WHERE auction_id = $1 AND created_at = $2 ORDER BY id`,
+			auctionID, uc.at)
+		if err != nil {
+			return false, nil, err
+		}
+		defer rows.Close()
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return false, nil, err
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return false, nil, err
+		}
+		if len(ids) != 0 && len(ids) != uc.rows {
+			return false, nil, fmt.Errorf("bid batch on %d: %d rows at %v, wrote %d", auctionID, len(ids), uc.at, uc.rows)
+		}
+		return len(ids) == uc.rows, ids, nil
 	}
 	bidders, amounts := make([]int64, 0, len(uc.maxes)), make([]int64, 0, len(uc.maxes))
 	for id, m := range uc.maxes {
@@ -364,7 +384,7 @@ func (b *Bidder) committed(ctx context.Context, auctionID int64, uc *errUnconfir
 	err := b.db.DB.QueryRowContext(ctx, `SELECT count(*) FROM maximums m
 		JOIN unnest($2::bigint[], $3::bigint[]) AS x(b, a) ON m.bidder_id = x.b AND m.amount >= x.a
 		WHERE m.auction_id = $1`, auctionID, bidders, amounts).Scan(&n)
-	return n == len(bidders), err
+	return n == len(bidders), nil, err
 }
 
 func (b *Bidder) attempt(ctx context.Context, auctionID int64, batch []*request) ([]result, error) {

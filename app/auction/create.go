@@ -46,43 +46,30 @@ func Create(ctx context.Context, db bun.IDB, in CreateInput, short time.Duration
 // being committed either lands first (and Cancel is refused) or not at all.
 func Cancel(ctx context.Context, db bun.IDB, id, sellerID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var st lockedAuction
-		err := tx.QueryRowContext(ctx, `SELECT seller_id, title, status, start_price, current_price, bid_count, ends_at,
-			ends_at > now() FROM auctions WHERE id = ? FOR UPDATE`, id).
-			Scan(&st.sellerID, &st.title, &st.status, &st.startPrice, &st.price, &st.count, &st.endsAt, &st.running)
+		l, err := claim(ctx, tx, `id = ? FOR UPDATE`, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("cancel auction %d: %w", id, err)
 		}
-		if st.sellerID != sellerID {
+		if l.SellerID != sellerID {
 			return ErrNotSeller
 		}
-		if st.status != StatusOpen || st.count > 0 || !st.running {
+		var running bool
+		if err := tx.QueryRowContext(ctx, `SELECT ?::timestamptz > now()`, l.EndsAt).Scan(&running); err != nil {
+			return fmt.Errorf("cancel auction %d: %w", id, err)
+		}
+		if l.Status != StatusOpen || l.BidCount > 0 || !running {
 			return ErrCannotCancel
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'cancelled', settled_at = now() WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("cancel auction %d: %w", id, err)
 		}
-		return notify(ctx, tx, Event{
-			Kind: EventClosed, AuctionID: id, SellerID: st.sellerID, Title: st.title,
-			Status: StatusCancelled, Price: st.price, MinNext: st.startPrice, EndsAt: st.endsAt,
-		})
+		ev := l.event(EventClosed)
+		ev.Status = StatusCancelled
+		return notify(ctx, tx, ev)
 	})
-}
-
-// lockedAuction is the auction row as read under its lock.
-type lockedAuction struct {
-	sellerID   int64
-	title      string
-	status     string
-	startPrice int64
-	price      int64
-	leaderID   int64
-	count      int
-	endsAt     time.Time
-	running    bool
 }
 
 // notify queues events on Channel; PostgreSQL delivers them at commit, in

@@ -24,19 +24,19 @@ type Event struct {
 	Title     string `json:"title,omitempty"` // for personal notices
 
 	// The auction's state after the event.
-	Status   string    `json:"status"` // open, sold, unsold, cancelled
-	Price    int64     `json:"price"`  // current price (final price when sold)
-	MinNext  int64     `json:"min_next"`
-	BidCount int       `json:"bid_count"`
-	EndsAt   time.Time `json:"ends_at"`
-	// Extensions counts how often soft close has moved the end; a bid
-	// less than Window before the end moves it, up to Until (both zero
-	// for an auction that ends when scheduled).
-	Extensions int           `json:"extensions,omitempty"`
-	Window     time.Duration `json:"window,omitempty"`
-	Until      time.Time     `json:"until,omitzero"`
-	LeaderID   int64         `json:"leader_id,omitempty"`
-	Leader     string        `json:"leader,omitempty"` // leader's nick
+	Status     string    `json:"status"` // open, sold, unsold, cancelled
+	Price      int64     `json:"price"`  // current price (final price when sold)
+	MinNext    int64     `json:"min_next"`
+	BidCount   int       `json:"bid_count"`
+	EndsAt     time.Time `json:"ends_at"`
+	StartPrice int64     `json:"start_price,omitempty"`
+	// Scheduled is the end as listed; soft close (when SoftClose) has
+	// moved EndsAt Extensions times.
+	Scheduled  time.Time `json:"scheduled,omitzero"`
+	Extensions int       `json:"extensions,omitempty"`
+	SoftClose  bool      `json:"soft_close,omitempty"`
+	LeaderID   int64     `json:"leader_id,omitempty"`
+	Leader     string    `json:"leader,omitempty"` // leader's nick
 
 	// Bid events: the accepted bid, and who it outbid (0 when none).
 	BidID      int64     `json:"bid_id,omitempty"`

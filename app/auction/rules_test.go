@@ -248,18 +248,18 @@ func TestAcceptedBidIsNotifiedWithTheStateAfterIt(t *testing.T) {
 	a, _ := auction.Get(f.ctx, f.db, id)
 	want := []auction.Event{
 		{Kind: auction.EventBid, AuctionID: id, SellerID: seller, Title: a.Title, Status: "open", Price: 10_000,
-			MinNext: 11_000, BidCount: 1, LeaderID: alice, Leader: "alice", BidID: a1.ID, BidderID: alice,
+			StartPrice: 10_000, SoftClose: true, MinNext: 11_000, BidCount: 1, LeaderID: alice, Leader: "alice", BidID: a1.ID, BidderID: alice,
 			Bidder: "alice", Amount: 10_000, Message: "first"},
 		// Bob's maximum of 15,000 needs only one increment over alice's.
 		{Kind: auction.EventBid, AuctionID: id, SellerID: seller, Title: a.Title, Status: "open", Price: 11_000,
-			MinNext: 12_000, BidCount: 2, LeaderID: bob, Leader: "bob", BidID: a2.ID, BidderID: bob,
+			StartPrice: 10_000, SoftClose: true, MinNext: 12_000, BidCount: 2, LeaderID: bob, Leader: "bob", BidID: a2.ID, BidderID: bob,
 			Bidder: "bob", Amount: 11_000, PrevLeader: alice},
 	}
 	for i := range want {
-		if !got[i].EndsAt.Equal(a.EndsAt) || got[i].At.IsZero() {
-			t.Errorf("event %d times: ends %v at %v", i, got[i].EndsAt, got[i].At)
+		if !got[i].EndsAt.Equal(a.EndsAt) || !got[i].Scheduled.Equal(a.ScheduledEnd) || got[i].At.IsZero() {
+			t.Errorf("event %d times: ends %v (scheduled %v) at %v", i, got[i].EndsAt, got[i].Scheduled, got[i].At)
 		}
-		got[i].EndsAt, got[i].At = time.Time{}, time.Time{}
+		got[i].EndsAt, got[i].Scheduled, got[i].At = time.Time{}, time.Time{}, time.Time{}
 		if got[i] != want[i] {
 			t.Errorf("event %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}

@@ -170,8 +170,7 @@ func claim(ctx context.Context, tx bun.IDB, where string, args ...any) (*Lot, er
 // to its leader at the price, with the money moved in the same
 // transaction, or unsold when nobody bid. The event goes out at commit.
 func settle(ctx context.Context, tx bun.IDB, l *Lot) error {
-	ev := Event{Kind: EventClosed, AuctionID: l.ID, SellerID: l.SellerID, Title: l.Title,
-		Price: l.Price, BidCount: l.BidCount, EndsAt: l.EndsAt, Extensions: l.Extensions, LeaderID: l.LeaderID}
+	ev := l.event(EventClosed)
 	if l.BidCount == 0 {
 		ev.Status = StatusUnsold
 		if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'unsold', settled_at = now() WHERE id = ?`, l.ID); err != nil {

@@ -54,13 +54,14 @@ func (h *Hub) tick(now time.Time) {
 		if !r.loaded || len(r.sse) == 0 {
 			continue
 		}
-		phase := r.st.PhaseAt(now)
+		st := h.view(r.st)
+		phase := st.PhaseAt(now)
 		// Open countdowns change every tick; an ended or closed one only
 		// when its phase changes (events send the closed one themselves).
 		if phase != parts.PhaseOpen && phase == r.sentPhase {
 			continue
 		}
-		j := tickJob{r: r, st: r.st, version: r.version, phase: phase, changed: phase != r.sentPhase}
+		j := tickJob{r: r, st: st, version: r.version, phase: phase, changed: phase != r.sentPhase}
 		for s, synced := range r.sse {
 			if synced && !hasLang(j.langs, s.lang) {
 				j.langs = append(j.langs, s.lang)

@@ -132,7 +132,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 		}
 		if len(rows) > 0 && r.loaded {
 			slices.Reverse(rows) // newest first
-			st := r.st
+			st := h.view(r.st)
 			msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.BidMessage(p, st, rows)) }}
 			for s, synced := range r.ws {
 				if synced {
@@ -168,7 +168,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	if r := h.rooms[ev.AuctionID]; r != nil && applyClosed(r, ev) && r.loaded {
 		h.sendCountdowns(r, now)
-		st := r.st
+		st := h.view(r.st)
 		msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.SyncMessageNoRows(p, st)) }}
 		for s, synced := range r.ws {
 			if synced {
@@ -178,14 +178,14 @@ func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	}
 	h.notify(ev.SellerID, ev, func(p *i18n.Printer) string {
 		switch ev.Status {
-		case parts.StatusSold:
+		case auction.StatusSold:
 			return p.T("live.notice.sold", ev.Leader, p.Money(ev.Price))
-		case parts.StatusUnsold:
+		case auction.StatusUnsold:
 			return p.T("live.notice.unsold")
 		}
 		return p.T("live.notice.cancel")
 	})
-	if ev.Status == parts.StatusSold && ev.LeaderID != 0 {
+	if ev.Status == auction.StatusSold && ev.LeaderID != 0 {
 		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.won", p.Money(ev.Price)) })
 	}
 }

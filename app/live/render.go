@@ -113,7 +113,7 @@ func (c *cached) get(key [2]int64, render func(p *i18n.Printer) []byte) *perLang
 // countdownFrame is r's countdown at now. A joining subscriber may get one
 // rendered up to a tenth of a second earlier. h.mu is held.
 func (h *Hub) countdownFrame(r *room, now time.Time) *perLang {
-	st := r.st
+	st := h.view(r.st)
 	return r.cdMsg.get([2]int64{int64(r.version), now.UnixMilli() / 100}, func(p *i18n.Printer) []byte {
 		return h.sse(views.CountdownEvent(st.ID), parts.Countdown(p, st, now))
 	})
@@ -121,7 +121,7 @@ func (h *Hub) countdownFrame(r *room, now time.Time) *perLang {
 
 // statusFrame is r's result. h.mu is held.
 func (h *Hub) statusFrame(r *room) *perLang {
-	st := r.st
+	st := h.view(r.st)
 	return r.statusMsg.get([2]int64{int64(r.version)}, func(p *i18n.Printer) []byte {
 		return h.sse(views.StatusEvent(st.ID), parts.Result(p, st, parts.InPage))
 	})
@@ -129,7 +129,7 @@ func (h *Hub) statusFrame(r *room) *perLang {
 
 // syncMessage is the first message of a socket on r. h.mu is held.
 func (h *Hub) syncMessage(r *room, phase parts.Phase, now time.Time) *perLang {
-	st, rows := r.st, r.rows
+	st, rows := h.view(r.st), r.rows
 	return r.syncMsg.get([2]int64{int64(r.version), int64(phase)}, func(p *i18n.Printer) []byte {
 		return h.html(parts.SyncMessage(p, st, rows, now))
 	})
@@ -148,7 +148,7 @@ func (h *Hub) sendCountdownTo(r *room, s *Sub, now time.Time, phase parts.Phase)
 // sendCountdowns queues the countdown of r (and the result, once it is
 // over) to all its SSE subscribers. h.mu is held.
 func (h *Hub) sendCountdowns(r *room, now time.Time) {
-	phase := r.st.PhaseAt(now)
+	phase := h.view(r.st).PhaseAt(now)
 	for s := range r.sse {
 		h.sendCountdownTo(r, s, now, phase)
 	}
@@ -161,7 +161,7 @@ func (h *Hub) sendSync(r *room, now time.Time) {
 	if !r.rowsLoaded {
 		return
 	}
-	msg := h.syncMessage(r, r.st.PhaseAt(now), now)
+	msg := h.syncMessage(r, h.view(r.st).PhaseAt(now), now)
 	for s := range r.ws {
 		r.ws[s] = true
 		h.send(s, msg.get(s.lang))
@@ -175,7 +175,7 @@ func (h *Hub) syncWaiting(r *room) {
 		return
 	}
 	now := h.opt.Now()
-	phase := r.st.PhaseAt(now)
+	phase := h.view(r.st).PhaseAt(now)
 	keep := r.waiting[:0]
 	for _, s := range r.waiting {
 		if s.dead {

@@ -18,8 +18,10 @@ import (
 // messages; broadcasts go only to those that have, so that nothing reaches
 // a page before the state it applies to.
 type room struct {
-	id     int64
-	st     parts.State
+	id int64
+	// st is the auction's state, as the domain has it; fragments get it
+	// through Hub.view when they are rendered.
+	st     auction.State
 	seller int64
 	title  string
 
@@ -40,24 +42,28 @@ type room struct {
 }
 
 func newRoom(id int64) *room {
-	return &room{id: id, st: parts.State{ID: id}, sse: map[*Sub]bool{}, ws: map[*Sub]bool{}}
+	return &room{id: id, st: auction.State{ID: id}, sse: map[*Sub]bool{}, ws: map[*Sub]bool{}}
 }
 
 func (r *room) empty() bool { return len(r.sse) == 0 && len(r.ws) == 0 }
 
 // rank orders states of one auction in time: every bid adds one to the
 // count and closing comes last.
-func rank(st parts.State) int {
+func rank(st auction.State) int {
 	n := st.BidCount * 2
-	if st.Status != parts.StatusOpen && st.Status != "" {
+	if st.Closed() {
 		n++
 	}
 	return n
 }
 
+// view is what the fragments show of st. It is the only place the live
+// layer maps the domain's state to the views'.
+func (h *Hub) view(st auction.State) parts.State { return parts.StateOf(st, h.opt.SoftClose) }
+
 // loaded is what the database says of an auction.
 type loaded struct {
-	st       parts.State
+	st       auction.State
 	seller   int64
 	title    string
 	rows     []parts.Bid
@@ -76,7 +82,7 @@ func (h *Hub) applyLoad(r *room, l loaded, now time.Time) {
 	}
 	r.seller, r.title = l.seller, l.title
 	if !r.loaded {
-		r.sentPhase = r.st.PhaseAt(now)
+		r.sentPhase = h.view(r.st).PhaseAt(now)
 	}
 	r.loaded, r.loading = true, false
 	r.version++
@@ -101,20 +107,10 @@ func mergeRows(a, b []parts.Bid) []parts.Bid {
 	return all
 }
 
-// stateOf is the state an event leaves its auction in.
-func stateOf(ev *auction.Event) parts.State {
-	return parts.State{ID: ev.AuctionID, Status: ev.Status, Price: ev.Price, MinNext: ev.MinNext,
-		BidCount: ev.BidCount, EndsAt: ev.EndsAt, Leader: ev.Leader,
-		Extensions: ev.Extensions, Window: ev.Window, Until: ev.Until}
-}
-
 // applyBid applies a bid event to r; it reports false for one r already
 // reflects (a notification delivered after a reload that saw it).
 func applyBid(r *room, ev *auction.Event) bool {
-	st := stateOf(ev)
-	if st.Status == "" {
-		st.Status = parts.StatusOpen
-	}
+	st := ev.State()
 	if (r.loaded || r.st.Status != "") && rank(st) <= rank(r.st) {
 		return false
 	}
@@ -128,14 +124,10 @@ func applyBid(r *room, ev *auction.Event) bool {
 
 // applyClosed applies a closed event to r, once.
 func applyClosed(r *room, ev *auction.Event) bool {
-	if r.st.Status != parts.StatusOpen && r.st.Status != "" {
+	if r.st.Closed() {
 		return false
 	}
-	st := stateOf(ev)
-	if st.MinNext == 0 {
-		st.MinNext = r.st.MinNext
-	}
-	r.st = st
+	r.st = ev.State()
 	r.version++
 	return true
 }
@@ -174,12 +166,9 @@ func (h *Hub) load(ctx context.Context, rs []*room) (map[int64]loaded, error) {
 	}
 	out := make(map[int64]loaded, len(states))
 	for _, s := range states {
-		a := auction.Auction{BidCount: s.BidCount, StartPrice: s.StartPrice, CurrentPrice: s.Price}
-		st := parts.State{
-			ID: s.ID, Status: s.Status, Price: s.Price, MinNext: a.MinNext(), BidCount: s.BidCount,
-			EndsAt: s.EndsAt, Leader: s.Leader, Extensions: s.Extensions,
-		}
-		st.Window, st.Until = h.opt.SoftClose.For(s.SoftClose, s.Scheduled)
+		st := auction.State{ID: s.ID, SellerID: s.SellerID, Title: s.Title, Status: s.Status, StartPrice: s.StartPrice,
+			Price: s.Price, BidCount: s.BidCount, Leader: s.Leader, EndsAt: s.EndsAt, Scheduled: s.Scheduled,
+			Extensions: s.Extensions, SoftClose: s.SoftClose}
 		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: st}
 	}
 	if len(rowIDs) == 0 {

@@ -25,15 +25,7 @@ func (s *Server) softClose() auction.SoftClose {
 
 // stateOf is what the live fragments show of an auction.
 func (s *Server) stateOf(a *auction.Auction) parts.State {
-	st := parts.State{
-		ID: a.ID, Status: a.Status, Price: a.CurrentPrice, MinNext: a.MinNext(),
-		BidCount: a.BidCount, EndsAt: a.EndsAt, Leader: a.Leader, Extensions: a.Extensions,
-	}
-	st.Window, st.Until = s.softClose().For(a.SoftClose, a.ScheduledEnd)
-	if a.Status == auction.StatusSold {
-		st.Price, st.Leader = a.FinalPrice, a.Winner
-	}
-	return st
+	return parts.StateOf(a.State(), s.softClose())
 }
 
 // maxListPage is the last page a list serves: past it (24 000 auctions in)

@@ -35,6 +35,15 @@ type State struct {
 	Until  time.Time
 }
 
+// StateOf is what the fragments show of st, an auction's public state,
+// under the site's soft-close rule sc.
+func StateOf(st auction.State, sc auction.SoftClose) State {
+	v := State{ID: st.ID, Status: st.Status, Price: st.Price, MinNext: st.MinNext(), BidCount: st.BidCount,
+		EndsAt: st.EndsAt, Leader: st.Leader, Extensions: st.Extensions}
+	v.Window, v.Until = sc.For(st.SoftClose, st.Scheduled)
+	return v
+}
+
 // InWindow reports whether a bid at now would move the end.
 func (s State) InWindow(now time.Time) bool {
 	return s.Window > 0 && s.PhaseAt(now) == PhaseOpen && s.EndsAt.Sub(now) < s.Window && s.EndsAt.Before(s.Until)
