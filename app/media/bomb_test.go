@@ -14,16 +14,25 @@ import (
 // image data is `scans` AC scans made only of end-of-band runs: each scan
 // costs ~20 bytes and one pass of the decoder over every block. The
 // structure of the review's bomb (libjpeg-turbo's LJT-01-003).
-func progressiveJPEG(w, h, scans int) []byte {
+func progressiveJPEG(w, h, scans int) []byte { return progressiveJPEGComps(w, h, scans, 1) }
+
+// progressiveJPEGComps is progressiveJPEG with comps full-resolution
+// components (3: a 4:4:4 colour image, the costliest layout to decode);
+// each scan covers one component in turn, as AC scans must.
+func progressiveJPEGComps(w, h, scans, comps int) []byte {
 	var b bytes.Buffer
 	seg := func(marker byte, body ...byte) {
 		b.Write([]byte{0xFF, marker})
 		binary.Write(&b, binary.BigEndian, uint16(len(body)+2))
 		b.Write(body)
 	}
-	b.Write([]byte{0xFF, 0xD8})                                              // SOI
-	seg(0xDB, append([]byte{0x00}, bytes.Repeat([]byte{1}, 64)...)...)       // DQT 0
-	seg(0xC2, 8, byte(h>>8), byte(h), byte(w>>8), byte(w), 1, 1, 0x11, 0)    // SOF2, one component
+	b.Write([]byte{0xFF, 0xD8})                                        // SOI
+	seg(0xDB, append([]byte{0x00}, bytes.Repeat([]byte{1}, 64)...)...) // DQT 0
+	sof := []byte{8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), byte(comps)}
+	for c := range comps {
+		sof = append(sof, byte(c+1), 0x11, 0)
+	}
+	seg(0xC2, sof...)                                                        // SOF2
 	seg(0xC4, append([]byte{0x10, 1}, append(make([]byte, 15), 0xE0)...)...) // DHT AC 0: one 1-bit code, EOBRUN 2^14..
 	blocks := ((w + 7) / 8) * ((h + 7) / 8)
 	runs := (blocks + 32766) / 32767
@@ -51,8 +60,8 @@ func progressiveJPEG(w, h, scans int) []byte {
 	if n > 0 {
 		put(1<<(8-n)-1, 8-n) // pad with ones
 	}
-	for range scans {
-		seg(0xDA, 1, 1, 0x00, 1, 63, 0x00) // SOS: Ss=1, Se=63, Ah=Al=0
+	for i := range scans {
+		seg(0xDA, 1, byte(i%comps+1), 0x00, 1, 63, 0x00) // SOS: Ss=1, Se=63, Ah=Al=0
 		b.Write(data)
 	}
 	b.Write([]byte{0xFF, 0xD9}) // EOI
@@ -134,5 +143,25 @@ func TestMarkerWalkSkipsExtraneousBytesAsTheDecoderDoes(t *testing.T) {
 	}
 	if _, err := media.Process(bytes.NewReader(junk(progressiveJPEG(800, 600, 5)))); err != nil {
 		t.Errorf("5 scans behind junk: %v, want it accepted", err)
+	}
+}
+
+func TestDecodeAtTheHeavyCapStaysWithinItsMemoryBudget(t *testing.T) {
+	// A 12 MP progressive 4:4:4 JPEG is the costliest decode allowed per
+	// pixel: media/limits.go reckons 180 MB for the coefficients and the
+	// image and ~150 MB to resize. Measured with everything Process
+	// allocates, encoding too; at 40 MP (without the lower cap) it would
+	// be over 1 GB.
+	heavy := progressiveJPEGComps(4000, 3000, 3, 3)
+	var ms0, ms1 runtimeMem
+	ms0.read()
+	if _, err := media.Process(bytes.NewReader(heavy)); err != nil {
+		t.Fatalf("a 12 MP progressive JPEG at the cap: %v", err)
+	}
+	ms1.read()
+	grew := (ms1.total - ms0.total) >> 20
+	t.Logf("Process allocated %d MB", grew)
+	if grew > 400 {
+		t.Errorf("Process allocated %d MB, over the ~340 MB media/limits.go assumes", grew)
 	}
 }

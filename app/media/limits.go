@@ -13,17 +13,23 @@ import (
 // bytes, so 10 MB could hold 10⁵ scans of 40 MP: hours of CPU), and keeps
 // all the coefficients besides the pixels.
 //
-// Memory, per decode, at the caps (two run at once, see web's photo slots):
-//   - baseline JPEG, 40 MP 4:4:4: the YCbCr image, 3 B a pixel: 120 MB;
-//   - 8-bit RGBA PNG or lossless WebP, 40 MP: 4 B a pixel: 160 MB;
+// Memory, per upload, at the caps (two run at once, see web's photo slots):
+// what the decoder holds, plus the resize's intermediate buffer, which
+// golang.org/x/image/draw's kernel scaler allocates as float64 RGBA rows
+// of the target width and the source height (32 B × 1 600 × source height):
 //   - progressive JPEG, 12 MP 4:4:4: coefficients 3 × 187 500 blocks ×
-//     256 B = 144 MB plus the 36 MB image: 180 MB (at 40 MP it would be
-//     600 MB, hence the lower cap);
-//   - 16-bit RGBA PNG, 12 MP: 8 B a pixel: 96 MB (320 MB at 40 MP);
-//     interlaced PNGs are held to the same cap, as their passes are
-//     decoded into further buffers.
+//     256 B = 144 MB, the 36 MB image, and ~150 MB to resize: measured
+//     344 MB allocated in all (TestDecodeAtTheHeavyCapStaysWithinItsMemoryBudget);
+//     at 40 MP the coefficients alone would be 480 MB, hence the lower cap;
+//   - baseline JPEG, 40 MP 4:4:4: 120 MB image and ~260 MB to resize;
+//   - 8-bit RGBA PNG or lossless WebP, 40 MP: 160 MB and ~260 MB;
+//   - 16-bit RGBA PNG, 12 MP: 96 MB and ~140 MB (40 MP would be 320 MB
+//     for the image alone); interlaced PNGs take the same cap, as their
+//     passes are decoded into further buffers.
 //
-// so two decodes stay under about 400 MB with the upload bodies.
+// So one upload peaks at about 425 MB and the two slots at about 850 MB.
+// The resize buffer is the largest part: a cheaper prefilter before the
+// Catmull-Rom pass would roughly halve it.
 const (
 	// MaxScans bounds the SOS segments of a JPEG: encoders write 1
 	// (baseline) to about 10 (progressive); a few dozen leaves room for

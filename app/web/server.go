@@ -112,8 +112,9 @@ type Server struct {
 	sessionRows *auth.SessionStorage
 
 	// photos bounds the photos decoded at once: an upload at the caps
-	// takes up to ~180 MB (see media's limits) and a second or two of CPU
-	// while it is re-encoded, at most media.DecodeBudget.
+	// takes up to ~425 MB while it is decoded and resized (see media's
+	// limits) and a second or two of CPU, its decode at most
+	// media.DecodeBudget.
 	photos chan struct{}
 
 	// stopping ends when shutdown begins, so that long-lived streams end
