@@ -162,3 +162,26 @@ func TestNewListingsAreRateLimitedPerUser(t *testing.T) {
 	b := a.as(t, "seller2")
 	b.sell(t, "Other", 1000, "24h0m0s")
 }
+
+func TestProfileRefusesInvisibleAndLookalikeNicknamesWithAMessage(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil)
+	a.as(t, "alice")
+	a.loginDev(t, "changer2")
+	for _, tc := range []struct{ nick, lang, want string }{
+		{".dot", "en", "Your nickname must start with a letter or a digit."},
+		{"-dash", "ko", "닉네임은 글자나 숫자로 시작해야 합니다."},
+		{"ㅤㅤ", "en", "Your nickname may only use letters, digits, spaces, '.', '_' and '-'."},
+		{"bob\u200b", "en", "Your nickname may only use letters, digits, spaces, '.', '_' and '-'."},
+		{"a1ice", "en", "Someone else already uses that nickname."},
+		{"ａｌｉｃｅ", "en", "Someone else already uses that nickname."},
+	} {
+		resp, doc := a.postForm(t, "/me/profile", url.Values{"nick": {tc.nick}}, "Accept-Language", tc.lang)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%q: status %d", tc.nick, resp.StatusCode)
+		}
+		if got := doc.Find(`[data-testid="error-nick"]`).Text(); got != tc.want {
+			t.Errorf("%q (%s): error %q, want %q", tc.nick, tc.lang, got, tc.want)
+		}
+	}
+}
