@@ -1,5 +1,6 @@
-// Command gavel runs the Gavel auction site: `go run ./app` serves it, and
-// `go run ./app migrate status|up|down` manages the schema.
+// Command gavel runs the Gavel auction site: `go run ./app` serves it,
+// `go run ./app demo` serves it with demo listings and bidders (development
+// only), and `go run ./app migrate status|up|down` manages the schema.
 //
 // main is wiring only: config -> database (a private Postgres when no
 // DATABASE_URL is set) -> migrations -> services -> web -> serve, and a
@@ -71,7 +72,8 @@ func run(args []string) error {
 	}
 	defer bdb.Close()
 
-	if len(args) > 0 {
+	demoMode := len(args) == 1 && args[0] == "demo"
+	if len(args) > 0 && !demoMode {
 		return command(ctx, bdb, args)
 	}
 	applied, err := db.Up(ctx, bdb)
@@ -81,11 +83,11 @@ func run(args []string) error {
 	for _, m := range applied {
 		log.Info("applied migration", "version", m.Version, "name", m.Name)
 	}
-	return serve(ctx, cfg, bdb, log)
+	return serve(ctx, cfg, bdb, log, demoMode)
 }
 
-func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logger) error {
-	srv, err := server.New(cfg, bdb, log)
+func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logger, demoMode bool) error {
+	srv, err := server.New(cfg, bdb, log, func(p *server.Parts) { p.Demo = demoMode })
 	if err != nil {
 		return err
 	}
@@ -114,7 +116,7 @@ func serve(ctx context.Context, cfg *config.Config, bdb *bun.DB, log *slog.Logge
 // command runs `migrate status|up|down`.
 func command(ctx context.Context, bdb *bun.DB, args []string) error {
 	if args[0] != "migrate" || len(args) != 2 {
-		return fmt.Errorf("usage: gavel [migrate status|up|down]")
+		return fmt.Errorf("usage: gavel [demo | migrate status|up|down]")
 	}
 	switch args[1] {
 	case "status":

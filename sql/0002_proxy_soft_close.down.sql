@@ -1,3 +1,4 @@
+DROP TABLE IF EXISTS bid_keys;
 CREATE OR REPLACE FUNCTION bids_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE a auctions%ROWTYPE;
 BEGIN

@@ -94,3 +94,16 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+
+-- One-time keys of bid forms: a submission whose key is here already was
+-- placed, and is answered as it was the first time (double submits, retries
+-- after a lost answer), never judged again.
+CREATE TABLE bid_keys (
+    bidder_id  bigint      NOT NULL REFERENCES users (id),
+    key        text        NOT NULL CHECK (char_length(key) BETWEEN 16 AND 64),
+    auction_id bigint      NOT NULL REFERENCES auctions (id),
+    answer     jsonb       NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (bidder_id, key)
+);
+CREATE INDEX bid_keys_by_time ON bid_keys (created_at);

@@ -3,6 +3,7 @@ package auction
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,6 +73,7 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 }
 
 func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, batch []*request) (_ []result, err error) {
+	b.batches.Add(1)
 	res := make([]result, len(batch))
 	open := false // a transaction is open on pc that nothing has ended
 	defer func() {
@@ -83,14 +85,18 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 		}
 	}()
 
-	var ids []int64
+	var ids, keyBidders []int64
+	var keys []string
 	for _, req := range batch {
 		if id := req.in.BidderID; !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
+		if req.in.Key != "" {
+			keyBidders, keys = append(keyBidders, req.in.BidderID), append(keys, req.in.Key)
+		}
 	}
 	open = true
-	l, now, err := lockLot(ctx, pc, auctionID, ids)
+	l, now, answered, err := lockLot(ctx, pc, auctionID, ids, keyBidders, keys)
 	if errors.Is(err, pgx.ErrNoRows) {
 		for i := range res {
 			res[i].err = ErrNotFound
@@ -100,11 +106,28 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 	if err != nil {
 		return nil, err
 	}
+	b.saw(l) // committed: read under the lock
 
 	var rows []Row
 	maxes := map[int64]int64{}
+	var fresh []keyAnswer // the keys of this batch's accepted submissions
+	same := map[submissionKey]int{}
 	for i, req := range batch {
 		in := req.in
+		k := submissionKey{in.BidderID, in.Key}
+		if in.Key != "" {
+			// Placed before: answered as then. Twice in this batch: the
+			// second gets the first's answer (filled in below).
+			if p, ok := answered[k]; ok {
+				res[i].placed = p
+				continue
+			}
+			if j, ok := same[k]; ok {
+				res[i].copyOf = j + 1
+				continue
+			}
+			same[k] = i
+		}
 		v := b.rules.Judge(l, now, Submission{BidderID: in.BidderID, Max: in.Amount, Message: in.Message})
 		if v.Err != nil {
 			res[i].err = v.Err
@@ -115,7 +138,11 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 			Leading: l.LeaderID == in.BidderID, EndsAt: l.EndsAt, Extended: v.Extended}
 		res[i].rows = len(v.Rows)
 		rows = append(rows, v.Rows...)
+		if in.Key != "" {
+			fresh = append(fresh, keyAnswer{k, res[i].placed})
+		}
 	}
+	defer copyAnswers(res)
 	if len(maxes) == 0 {
 		return res, nil // and the deferred ROLLBACK lets the locks go
 	}
@@ -126,13 +153,14 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 	if b.beforeCommit != nil {
 		b.beforeCommit()
 	}
-	rowIDs, err := b.writeAndCommit(ctx, pc, l, now, rows, maxes)
+	rowIDs, err := b.writeAndCommit(ctx, pc, l, now, rows, maxes, fresh)
 	var uc *errUnconfirmed
 	if errors.As(err, &uc) {
 		open = false
 		uc.at, uc.rows, uc.maxes = now, len(rows), maxes
 		uc.answer = func(ids []int64) []result {
 			fillBids(res, rows, ids, l, now)
+			copyAnswers(res)
 			return res
 		}
 		return nil, uc
@@ -141,8 +169,31 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 		return nil, err
 	}
 	open = false
+	b.saw(l)
 	fillBids(res, rows, rowIDs, l, now)
 	return res, nil
+}
+
+// submissionKey names a submission by its bidder and form key.
+type submissionKey struct {
+	bidder int64
+	key    string
+}
+
+// keyAnswer is a keyed submission's answer, kept for its repeats.
+type keyAnswer struct {
+	k      submissionKey
+	placed Placed
+}
+
+// copyAnswers gives each repeat of a keyed submission within one batch the
+// answer of its first.
+func copyAnswers(res []result) {
+	for i := range res {
+		if j := res[i].copyOf; j > 0 {
+			res[i].placed, res[i].err, res[i].rows = res[j-1].placed, res[j-1].err, 0
+		}
+	}
 }
 
 // fillBids gives each accepted result its rows. Rows were inserted in
@@ -151,7 +202,7 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 func fillBids(res []result, rows []Row, ids []int64, l *Lot, now time.Time) {
 	k := 0
 	for i := range res {
-		if res[i].err != nil {
+		if res[i].err != nil || res[i].rows == 0 {
 			continue
 		}
 		res[i].placed.Bids = nil
@@ -169,7 +220,7 @@ func fillBids(res []result, rows []Row, ids []int64, l *Lot, now time.Time) {
 // or not its result is read. It returns the new rows' ids in row order. A
 // COMMIT that got no answer is an *errUnconfirmed; one PostgreSQL refused
 // (it rolled back) is a plain error.
-func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now time.Time, rows []Row, maxes map[int64]int64) ([]int64, error) {
+func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now time.Time, rows []Row, maxes map[int64]int64, keyed []keyAnswer) ([]int64, error) {
 	n := len(rows)
 	bidders, amounts, autos := make([]int64, n), make([]int64, n), make([]bool, n)
 	messages, payloads := make([]string, n), make([]string, n)
@@ -189,6 +240,14 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 	maxBidders, maxAmounts := make([]int64, 0, len(maxes)), make([]int64, 0, len(maxes))
 	for id, m := range maxes {
 		maxBidders, maxAmounts = append(maxBidders, id), append(maxAmounts, m)
+	}
+	keyBidders, keys, answers := make([]int64, len(keyed)), make([]string, len(keyed)), make([]string, len(keyed))
+	for i, ka := range keyed {
+		a, err := json.Marshal(ka.placed)
+		if err != nil {
+			return nil, fmt.Errorf("encode answer: %w", err)
+		}
+		keyBidders[i], keys[i], answers[i] = ka.k.bidder, ka.k.key, string(a)
 	}
 	var leader, leaderMax *int64
 	if l.LeaderID != 0 {
@@ -213,12 +272,15 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 			UPDATE auctions SET current_price = $9, leader_id = $10, leader_max = $11, bid_count = $12,
 				ends_at = $13, extensions = $14
 			WHERE id = $1),
+		ks AS (
+			INSERT INTO bid_keys (bidder_id, key, auction_id, answer)
+			SELECT k.b, k.k, $1, k.a::jsonb FROM unnest($17::bigint[], $18::text[], $19::text[]) AS k(b, k, a)),
 		ids AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ins)
 		SELECT ids.id, pg_notify($15, jsonb_set(p.payload::jsonb, '{bid_id}', to_jsonb(ids.id))::text)
 		FROM ids JOIN unnest($16::text[]) WITH ORDINALITY AS p(payload, n) ON p.n = ids.n
 		ORDER BY ids.n`,
 		l.ID, bidders, amounts, messages, autos, now, maxBidders, maxAmounts,
-		l.Price, leader, leaderMax, l.BidCount, l.EndsAt, l.Extensions, Channel, payloads)
+		l.Price, leader, leaderMax, l.BidCount, l.EndsAt, l.Extensions, Channel, payloads, keyBidders, keys, answers)
 	pb.Queue("COMMIT")
 	// The round trip's own context outlives the batch's deadline: a COMMIT
 	// cut off mid-flight would leave the outcome unknown for nothing.
@@ -288,7 +350,7 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 // The clock is read by the outer query as each locked row comes up, so the
 // latest reading follows every wait, and a bid is never stamped earlier
 // than the moment it was judged.
-func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids []int64) (*Lot, time.Time, error) {
+func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders []int64, keys []string) (*Lot, time.Time, map[submissionKey]Placed, error) {
 	var pb pgx.Batch
 	pb.Queue("BEGIN")
 	pb.Queue(`WITH a AS (
@@ -302,14 +364,18 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids []int64) (*
 			SELECT id, balance, committed, nick FROM users
 			WHERE a.status = 'open' AND (id = ANY($2) OR id = a.leader_id)
 			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids)
+	// The keys already placed, read once the locks are held (a statement of
+	// its own, so it sees every batch committed before them).
+	pb.Queue(`SELECT k.bidder_id, k.key, k.answer FROM bid_keys k
+		JOIN unnest($1::bigint[], $2::text[]) AS x(b, k) ON k.bidder_id = x.b AND k.key = x.k`, keyBidders, keys)
 	br := pc.SendBatch(ctx, &pb)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return nil, time.Time{}, fmt.Errorf("begin bid batch: %w", err)
+		return nil, time.Time{}, nil, fmt.Errorf("begin bid batch: %w", err)
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
+		return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
 	defer rows.Close()
 	l := &Lot{ID: auctionID, Accounts: make(map[int64]*Account, len(ids)+1)}
@@ -323,7 +389,7 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids []int64) (*
 		if err := rows.Scan(&l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
 			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose,
 			&id, &a.Balance, &a.Committed, &a.Nick, &t); err != nil {
-			return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
+			return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 		}
 		if id != 0 {
 			l.Accounts[id] = a
@@ -333,10 +399,32 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids []int64) (*
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, time.Time{}, fmt.Errorf("lock auction %d: %w", auctionID, err)
+		return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 	}
+	rows.Close()
 	if n == 0 {
-		return nil, time.Time{}, pgx.ErrNoRows
+		return nil, time.Time{}, nil, pgx.ErrNoRows
 	}
-	return l, now, nil
+	kr, err := br.Query()
+	if err != nil {
+		return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+	}
+	defer kr.Close()
+	answered := map[submissionKey]Placed{}
+	for kr.Next() {
+		var k submissionKey
+		var answer []byte
+		var p Placed
+		if err := kr.Scan(&k.bidder, &k.key, &answer); err != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+		}
+		if err := json.Unmarshal(answer, &p); err != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+		}
+		answered[k] = p
+	}
+	if err := kr.Err(); err != nil {
+		return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
+	}
+	return l, now, answered, nil
 }

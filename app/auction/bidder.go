@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -28,6 +29,9 @@ type Bidder struct {
 	idle     time.Duration
 	maxBatch int
 	rules    SoftClose
+	// fast counts the bids refused from a state seen, without a
+	// transaction; batches counts the transactions run.
+	fast, batches atomic.Int64
 	// beforeWrite and beforeCommit, when set (by tests), run between
 	// judging a batch and writing it, and between writing and COMMIT, with
 	// every lock held.
@@ -78,6 +82,59 @@ type writer struct {
 	auctionID int64
 	queue     []*request    // guarded by Bidder.mu
 	wake      chan struct{} // capacity 1: a pending wake-up is enough
+	seen      seen          // guarded by Bidder.mu
+}
+
+// seen is the latest state of an auction its writer saw committed. Prices
+// never fall and closed auctions never reopen, so a bid it already
+// refuses is refused by every later state too: such a bid is answered
+// without a transaction.
+type seen struct {
+	ok       bool
+	closed   bool
+	price    int64
+	count    int
+	minNext  int64
+	leaderID int64
+	sellerID int64
+}
+
+// refuses returns the refusal of in that is certain from s, or nil. A
+// leader's raise must exceed their maximum, which is at least the price;
+// anyone else's maximum must reach the minimum: so a maximum at or below
+// a price seen (below the start, before any bid) is refused whoever leads
+// now. The seen leader and the seller are let through, so that the judge
+// answers them with their own reasons.
+func (s seen) refuses(in BidInput) error {
+	switch {
+	case !s.ok || in.BidderID == s.leaderID || in.BidderID == s.sellerID:
+		return nil
+	case s.closed:
+		return ErrEnded
+	case s.count == 0 && in.Amount < s.minNext:
+		return withAmount(ErrBelowStart, s.minNext)
+	case s.count > 0 && in.Amount <= s.price:
+		return withAmount(ErrTooLow, s.minNext)
+	}
+	return nil
+}
+
+func (w *writer) seenRefusal(in BidInput) error {
+	if w == nil {
+		return nil
+	}
+	return w.seen.refuses(in)
+}
+
+// saw records l, as read under its lock or committed, for the fast
+// refusals of the auction's writer.
+func (b *Bidder) saw(l *Lot) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if w := b.writers[l.ID]; w != nil && (!w.seen.ok || l.BidCount >= w.seen.count) {
+		w.seen = seen{ok: true, closed: l.Status != StatusOpen, price: l.Price, count: l.BidCount,
+			minNext: l.MinNext(), leaderID: l.LeaderID, sellerID: l.SellerID}
+	}
 }
 
 type request struct {
@@ -91,6 +148,7 @@ type result struct {
 	placed Placed
 	rows   int // how many of the batch's rows are this request's
 	err    error
+	copyOf int // 1 + the index of the request this one repeats (same key); 0 for none
 }
 
 // Placed is what an accepted submission did.
@@ -98,8 +156,9 @@ type Placed struct {
 	Result Result
 	// Bids are the rows it added, in order: none when the leader raised
 	// their maximum, one or two otherwise (the second may be an automatic
-	// bid answering it).
-	Bids []Bid
+	// bid answering it). A repeated submission (same form key) is answered
+	// as the first time, without its rows.
+	Bids []Bid `json:"-"`
 	// Max is the bidder's maximum: theirs alone to see.
 	Max      int64
 	Price    int64 // the price after it
@@ -131,6 +190,11 @@ func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Placed, error) {
 		return Placed{}, ErrClosed
 	}
 	w := b.writers[in.AuctionID]
+	if err := w.seenRefusal(in); err != nil {
+		b.mu.Unlock()
+		b.fast.Add(1)
+		return Placed{}, err
+	}
 	if w == nil {
 		w = &writer{auctionID: in.AuctionID, wake: make(chan struct{}, 1)}
 		b.writers[in.AuctionID] = w

@@ -13,3 +13,7 @@ func HoldBeforeWrite(b *Bidder, f func()) { b.beforeWrite = f }
 
 // HoldBeforeCommit makes b's batches run f after writing, before COMMIT.
 func HoldBeforeCommit(b *Bidder, f func()) { b.beforeCommit = f }
+
+// Transactions reports how many batch transactions b has run, and how many
+// bids it refused without one.
+func Transactions(b *Bidder) (batches, fast int64) { return b.batches.Load(), b.fast.Load() }

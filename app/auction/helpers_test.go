@@ -12,6 +12,7 @@ import (
 	"gavel/app/auction"
 	"gavel/app/db"
 	"gavel/app/db/dbtest"
+	fixtures "gavel/app/fixture"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -46,34 +47,22 @@ func (f *fixture) int64(q string, args ...any) int64 {
 	return v
 }
 
-// user creates a user whose balance comes from a signup ledger row.
+// user signs a user up with balance won (a signup ledger row).
 func (f *fixture) user(nick string, balance int64) int64 {
 	f.t.Helper()
-	id := f.int64(`INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', ?, ?) RETURNING id`, nick, nick)
-	if balance > 0 {
-		f.exec(`INSERT INTO ledger (user_id, kind, amount) VALUES (?, 'signup', ?)`, id, balance)
-	}
-	return id
+	return fixtures.User(f.t, f.db, nick, balance)
 }
 
 func (f *fixture) image(owner int64) int64 {
 	f.t.Helper()
-	return f.int64(`INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
-		VALUES (?, '\x00', 'image/jpeg', '\x00', 'image/jpeg', 1, 1) RETURNING id`, owner)
+	return fixtures.Image(f.t, f.db, owner)
 }
 
 // auction lists an hour-long auction through Create.
 func (f *fixture) auction(seller, start int64) int64 {
 	f.t.Helper()
 	f.n++
-	id, err := auction.Create(f.ctx, f.db, auction.CreateInput{
-		SellerID: seller, Title: fmt.Sprintf("item %d", f.n), StartPrice: start,
-		Duration: time.Hour, ImageID: f.image(seller),
-	}, 0)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return id
+	return fixtures.Auction(f.t, f.db, seller, fmt.Sprintf("item %d", f.n), start, time.Hour)
 }
 
 // endedAuction inserts an auction that ended an hour ago, with bids placed

@@ -245,10 +245,17 @@ type BidInput struct {
 	// increment at a time.
 	Amount  int64
 	Message string
+	// Key is the bid form's one-time key (optional): a submission with a
+	// key already placed is answered as it was then, not judged again.
+	Key string
 }
 
-// check applies the rules that need no database, and cleans the message.
+// check applies the rules that need no database, cleans the message, and
+// drops a key that is not one the site makes.
 func (in *BidInput) check() error {
+	if !validKey(in.Key) {
+		in.Key = ""
+	}
 	if in.Amount < MinAmount || in.Amount > MaxAmount {
 		return ErrInvalidAmount
 	}
@@ -257,4 +264,18 @@ func (in *BidInput) check() error {
 		return ErrMessageTooLong
 	}
 	return nil
+}
+
+// validKey reports whether k looks like a bid form's key: 16 to 64 letters,
+// digits, '-' or '_'.
+func validKey(k string) bool {
+	if len(k) < 16 || len(k) > 64 {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -432,3 +432,91 @@ func TestAFailedCommitIsFoundOutNotAnsweredBlindly(t *testing.T) {
 	}
 	f.checkInvariants()
 }
+
+// A form's key makes a second submission harmless: after the first
+// committed, or in the same batch, it gets the first's answer and adds
+// nothing; another bidder's same key is their own.
+func TestAKeyedSubmissionIsPlacedOnce(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	bob := f.user("bob", 1_000_000)
+	id := f.auction(seller, 1_000)
+	b := newBidder(t, f.db, auction.BidderOptions{})
+	in := auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000, Key: "k1-0123456789abcdef"}
+	first, err := b.PlaceBid(f.ctx, in)
+	if err != nil || first.Result != auction.Leading {
+		t.Fatal(first, err)
+	}
+	again, err := b.PlaceBid(f.ctx, in)
+	if err != nil || again.Result != auction.Leading || again.Max != 5_000 || again.Price != first.Price {
+		t.Errorf("the same form again: %+v, %v (want the first answer, not a refusal)", again, err)
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 1 {
+		t.Errorf("%d rows after a double submit", n)
+	}
+	// Without a key the same maximum is judged again: the leader must raise.
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000})
+	refusal(t, err, auction.ErrMaxNotHigher)
+
+	// Twice in one batch, and bob's own use of the same key.
+	placed, errs := b.PlaceRun(id, []auction.BidInput{
+		{BidderID: bob, Amount: 9_000, Key: "k2-0123456789abcdef"},
+		{BidderID: bob, Amount: 9_000, Key: "k2-0123456789abcdef"},
+		{BidderID: alice, Amount: 20_000, Key: "k2-0123456789abcdef"},
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("submission %d: %v", i, err)
+		}
+	}
+	// bob's 9,000 beats alice's 5,000 (two rows), once; alice's 20,000
+	// beats bob's (two rows).
+	if placed[0].Result != auction.Leading || placed[1].Result != auction.Leading || placed[2].Result != auction.Leading ||
+		len(placed[0].Bids) != 2 || placed[1].Max != 9_000 {
+		t.Errorf("answers %+v %+v %+v", placed[0], placed[1], placed[2])
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 5 {
+		t.Errorf("%d rows, want 5", n)
+	}
+	if n := f.int64(`SELECT count(*) FROM bid_keys`); n != 3 {
+		t.Errorf("%d keys stored, want 3", n)
+	}
+	f.checkInvariants()
+}
+
+// A bid at or below a price the writer has seen committed is refused
+// without a transaction, with the same refusal the judge would give.
+func TestBidsCertainlyTooLowAreRefusedWithoutATransaction(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	bob := f.user("bob", 1_000_000)
+	id := f.auction(seller, 10_000)
+	b := newBidder(t, f.db, auction.BidderOptions{Idle: time.Minute})
+	if _, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 20_000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 15_000}); err != nil {
+		t.Fatal(err) // answered by alice's maximum: the price is 16,000
+	}
+	batches, fast := auction.Transactions(b)
+	_, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 16_000})
+	if ae := refusal(t, err, auction.ErrTooLow); ae.Amount != 17_000 {
+		t.Errorf("minimum %d, want 17,000", ae.Amount)
+	}
+	if b2, f2 := auction.Transactions(b); b2 != batches || f2 != fast+1 {
+		t.Errorf("batches %d -> %d, fast refusals %d -> %d", batches, b2, fast, f2)
+	}
+	// Just above the price is for the judge (it may be a leader's raise).
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: bob, Amount: 16_500})
+	refusal(t, err, auction.ErrTooLow)
+	// The leader and the seller always reach the judge.
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 1_000})
+	refusal(t, err, auction.ErrMaxNotHigher)
+	_, err = b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: seller, Amount: 1_000})
+	refusal(t, err, auction.ErrOwnAuction)
+	if b3, f3 := auction.Transactions(b); b3 != batches+3 || f3 != fast+1 {
+		t.Errorf("batches %d -> %d, fast refusals %d -> %d", batches, b3, fast, f3)
+	}
+}

@@ -41,9 +41,22 @@ func (s *Sweeper) Wake() {
 	}
 }
 
-// Run settles due auctions until ctx ends, then returns nil.
+// keyLife is how long a bid form's key is remembered: a retry comes within
+// seconds, a stale tab's form may be posted hours later.
+const keyLife = 24 * time.Hour
+
+// Run settles due auctions until ctx ends, then returns nil. Now and then
+// it also forgets bid form keys past keyLife.
 func (s *Sweeper) Run(ctx context.Context) error {
+	var purged time.Time
 	for {
+		if time.Since(purged) > time.Hour {
+			purged = time.Now()
+			if _, err := s.db.ExecContext(ctx, `DELETE FROM bid_keys WHERE created_at < now() - ?::interval`,
+				fmt.Sprintf("%d seconds", int64(keyLife/time.Second))); err != nil && ctx.Err() == nil {
+				s.log.Error("forget old bid keys", "err", err)
+			}
+		}
 		wait := s.maxSleep
 		if _, err := s.SettleDue(ctx); err != nil {
 			if ctx.Err() == nil {

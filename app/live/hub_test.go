@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"gavel/app/db/dbtest"
+	"gavel/app/fixture"
 	"gavel/app/i18n"
 	"gavel/app/live"
 	"gavel/views"
@@ -86,14 +87,8 @@ func TestHubDropsASubscriberThatDoesNotReadAndKeepsTheOthers(t *testing.T) {
 	go func() { defer close(done); h.Run(ctx) }()
 	defer func() { cancel(); h.Close(); <-done }()
 
-	var seller, img, id int64
-	bdb.QueryRow(`INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', 's', 'seller') RETURNING id`).Scan(&seller)
-	bdb.QueryRow(`INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
-		VALUES (?, '\x00', 'image/png', '\x00', 'image/png', 1, 1) RETURNING id`, seller).Scan(&img)
-	if err := bdb.QueryRow(`INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, ends_at)
-		VALUES (?, 'Lamp', ?, 1000, 1000, now() + interval '1 hour') RETURNING id`, seller, img).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
+	seller := fixture.User(t, bdb, "seller", 0)
+	id := fixture.Auction(t, bdb, seller, "Lamp", 1000, time.Hour)
 	// Before subscribing the fast reader: its queue of 2 must not wait on
 	// this database round trip while the 20 ms clock fills it.
 	if _, err := h.WatchBids(ctx, i18n.Korean, 424242); err != live.ErrNotFound {

@@ -16,6 +16,7 @@ import (
 	"gavel/app/auction"
 	"gavel/app/auth"
 	"gavel/app/config"
+	"gavel/app/demo"
 	"gavel/app/live"
 	"gavel/app/web"
 )
@@ -32,6 +33,10 @@ type Server struct {
 	sessions *auth.SessionStorage
 	bidder   *auction.Bidder
 	sweeper  *auction.Sweeper
+	// manualSettle: no background sweeper (Parts.ManualSettle); demo:
+	// the demo runs (Parts.Demo).
+	manualSettle, demo bool
+	db                 *bun.DB
 
 	ctx     context.Context // ends when the loops must stop
 	cancel  context.CancelFunc
@@ -40,13 +45,32 @@ type Server struct {
 	loops   sync.WaitGroup
 }
 
+// Parts are an instance's options as New assembles them from the
+// configuration, before anything starts: a Tuning may change them.
+type Parts struct {
+	Bidder auction.BidderOptions
+	Live   live.Options
+	// Web's Bidder, Sweeper and Live are set by New after tuning.
+	Web web.Deps
+	// ManualSettle runs no settlement sweeper: the caller settles (tests
+	// that settle at a moment of their choosing).
+	ManualSettle bool
+	// Demo fills an empty database with demo listings and runs demo
+	// bidders (`gavel demo`); development only.
+	Demo bool
+}
+
+// Tuning changes an instance's parts before they start, for tests and
+// tools that need other limits or timings than the configuration gives.
+type Tuning func(*Parts)
+
 // New builds an instance on an open, migrated database. It fails when a
 // login provider cannot be set up (an OpenID Connect issuer that does not
 // answer its discovery document) or the dev login is on in production.
 //
 // cfg.DatabaseURL must name that database: the live layer opens its own
 // LISTEN connection to it.
-func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger) (*Server, error) {
+func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Server, error) {
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("server: DatabaseURL is needed for the live layer's LISTEN connection")
 	}
@@ -54,32 +78,56 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	rules := auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}
+	p := Parts{
+		Bidder: auction.BidderOptions{Logger: log, SoftClose: rules},
+		Live:   live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log, SoftClose: rules},
+		Web:    web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc},
+	}
+	for _, t := range tune {
+		t(&p)
+	}
+	if p.Demo && cfg.IsProduction() {
+		return nil, errors.New("demo: the demo runs in development only, never with APP_ENV=production")
+	}
 	s := &Server{
-		log:      log,
-		sessions: auth.NewSessionStorage(bdb),
-		bidder: auction.NewBidder(bdb, auction.BidderOptions{Logger: log,
-			SoftClose: auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}}),
-		sweeper: auction.NewSweeper(bdb, log),
+		log:          log,
+		sessions:     auth.NewSessionStorage(bdb),
+		bidder:       auction.NewBidder(bdb, p.Bidder),
+		sweeper:      auction.NewSweeper(bdb, log),
+		manualSettle: p.ManualSettle,
+		demo:         p.Demo,
+		db:           bdb,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.live = live.New(live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log,
-		SoftClose: auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}})
-	s.web = web.New(web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, Bidder: s.bidder, Sweeper: s.sweeper,
-		Live: s.live})
+	s.live = live.New(p.Live)
+	p.Web.Bidder, p.Web.Sweeper, p.Web.Live = s.bidder, s.sweeper, s.live
+	s.web = web.New(p.Web)
 	return s, nil
 }
+
+// Web is the instance's web app.
+func (s *Server) Web() *web.Server { return s.web }
+
+// Hub is the instance's live layer.
+func (s *Server) Hub() *live.Hub { return s.live }
 
 // Serve starts the background loops and serves HTTP on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if !s.stopped {
 		s.loop(func(ctx context.Context) { s.sessions.SweepExpired(ctx, sessionSweepEvery, s.log) })
-		s.loop(func(ctx context.Context) {
-			if err := s.sweeper.Run(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("settlement sweeper stopped", "err", err)
-			}
-		})
+		if !s.manualSettle {
+			s.loop(func(ctx context.Context) {
+				if err := s.sweeper.Run(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("settlement sweeper stopped", "err", err)
+				}
+			})
+		}
 		s.loop(s.live.Run)
+		if s.demo {
+			s.loop(demo.New(s.db, s.bidder, s.log).Run)
+		}
 	}
 	s.mu.Unlock()
 	return s.web.Serve(ln)

@@ -9,6 +9,7 @@ import (
 	"gavel/app/auction"
 	"gavel/app/db"
 	"gavel/app/db/dbtest"
+	"gavel/app/fixture"
 	"gavel/app/server/servertest"
 )
 
@@ -28,35 +29,12 @@ func TestAuctionsThatEndWhileTheAppIsDownAreSettledOnceAfterRestart(t *testing.T
 
 	// Two users with money, a seller, and auctions ending in 2 s: some
 	// with bids (to be sold), some without (unsold).
-	var seller, bidder int64
-	for _, nick := range []string{"seller", "bidder"} {
-		var id int64
-		if err := bdb.QueryRowContext(ctx, `INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', ?, ?) RETURNING id`, nick, nick).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bdb.ExecContext(ctx, `INSERT INTO ledger (user_id, kind, amount) VALUES (?, 'deposit', 1000000)`, id); err != nil {
-			t.Fatal(err)
-		}
-		if nick == "seller" {
-			seller = id
-		} else {
-			bidder = id
-		}
-	}
-	var imageID int64
-	if err := bdb.QueryRowContext(ctx, `INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
-		VALUES (?, '\xff', 'image/jpeg', '\xff', 'image/jpeg', 1, 1) RETURNING id`, seller).Scan(&imageID); err != nil {
-		t.Fatal(err)
-	}
+	seller, bidder := fixture.User(t, bdb, "seller", 1_000_000), fixture.User(t, bdb, "bidder", 1_000_000)
 	bidderSvc := auction.NewBidder(bdb, auction.BidderOptions{})
 	defer bidderSvc.Close()
 	const sold, unsold = 4, 3
 	for i := range sold + unsold {
-		var id int64
-		if err := bdb.QueryRowContext(ctx, `INSERT INTO auctions (seller_id, title, image_id, start_price, current_price, ends_at)
-			VALUES (?, 'item', ?, 1000, 1000, now() + interval '2 seconds') RETURNING id`, seller, imageID).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
+		id := fixture.Auction(t, bdb, seller, "item", 1000, 2*time.Second)
 		if i < sold {
 			if _, err := bidderSvc.PlaceBid(ctx, auction.BidInput{AuctionID: id, BidderID: bidder, Amount: 1000}); err != nil {
 				t.Fatal(err)

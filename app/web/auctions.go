@@ -328,7 +328,8 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 	}
 	u := currentUser(c)
 	amountText := strings.TrimSpace(strings.ReplaceAll(c.FormValue("amount"), ",", ""))
-	in := auction.BidInput{AuctionID: id, BidderID: u.ID, Message: strings.Clone(c.FormValue("message"))}
+	in := auction.BidInput{AuctionID: id, BidderID: u.ID, Message: strings.Clone(c.FormValue("message")),
+		Key: strings.Clone(c.FormValue("key"))}
 	in.Amount, err = strconv.ParseInt(amountText, 10, 64)
 	var placed auction.Placed
 	if err != nil {

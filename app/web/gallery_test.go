@@ -18,9 +18,17 @@ func TestGalleryShowsEveryStateInBothLanguagesInDevelopmentOnly(t *testing.T) {
 	if ko == 0 || ko != en {
 		t.Fatalf("specimens: %d Korean, %d English", ko, en)
 	}
-	for _, testid := range []string{"countdown", "result", "bid-row", "card", "bid-form", "bid-error", "sell-form", "empty", "notice", "flash"} {
+	for _, testid := range []string{"countdown", "result", "bid-row", "card", "bid-form", "bid-error", "sell-form", "empty", "notice", "flash",
+		"my-standing", "auto-bid", "extended", "soft-close-window", "bid-extended", "hard-end"} {
 		if doc.Find(`[data-testid="specimen"] [data-testid="`+testid+`"]`).Length() == 0 {
 			t.Errorf("the gallery has no %s", testid)
+		}
+	}
+	outcomes := map[string]bool{}
+	doc.Find(`[data-testid="specimen"] [data-testid="bid-placed"]`).Each(func(_ int, s *goquery.Selection) { outcomes[s.AttrOr("data-outcome", "")] = true })
+	for _, o := range []string{"leading", "outbid", "raised"} {
+		if !outcomes[o] {
+			t.Errorf("no bid answer %q in the gallery (have %v)", o, outcomes)
 		}
 	}
 	phases := map[string]bool{}

@@ -6,12 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,9 +17,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"gavel/app/auction"
-	"gavel/app/config"
-	"gavel/app/db"
+	"gavel/app/fixture"
 	"gavel/app/live"
+	"gavel/app/server"
+	"gavel/app/server/servertest"
 	"gavel/app/web"
 )
 
@@ -43,49 +41,21 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// startLive starts an instance on dbURL; tune may change its options.
+// startLive starts an instance on dbURL, assembled as main does; tune may
+// change its live options and web dependencies. Settlement is the test's
+// to run (settle).
 func startLive(t testing.TB, dbURL string, tune ...func(*live.Options, *web.Deps)) *liveApp {
 	t.Helper()
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseURL = "http://" + ln.Addr().String()
-	cfg.DatabaseURL = dbURL
-	bdb, err := db.Open(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
 	name := "gavel-live-test-" + randomHex(4)
-	opt := live.Options{DB: bdb, DatabaseURL: dbURL, Log: log, AppName: name}
-	deps := web.Deps{Config: cfg, DB: bdb, Log: log}
-	for _, f := range tune {
-		f(&opt, &deps)
-	}
-	hub := live.New(opt)
-	deps.Live = hub
-	srv := web.New(deps)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); hub.Run(ctx) }()
-	go func() { defer wg.Done(); srv.Serve(ln) }()
-	a := &liveApp{URL: cfg.BaseURL, Server: srv, Hub: hub, DB: bdb, AppName: name}
-	a.Stop = sync.OnceFunc(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		cancel()
-		hub.Close()
-		wg.Wait()
-		bdb.Close()
+	inst := servertest.Start(t, dbURL, nil, func(p *server.Parts) {
+		p.ManualSettle = true
+		p.Live.AppName = name
+		for _, f := range tune {
+			f(&p.Live, &p.Web)
+		}
 	})
-	t.Cleanup(a.Stop)
+	hub := inst.Server.Hub()
+	a := &liveApp{URL: inst.URL, Server: inst.Server.Web(), Hub: hub, DB: inst.DB, AppName: name, Stop: inst.Stop}
 	waitFor(t, 5*time.Second, "the listener", func() bool { up, _ := hub.Listening(); return up })
 	return a
 }
@@ -106,34 +76,12 @@ func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
 
 func newUser(t testing.TB, bdb *bun.DB, nick string) int64 {
 	t.Helper()
-	var id int64
-	if err := bdb.QueryRow(`INSERT INTO users (provider, provider_user_id, nick) VALUES ('dev', ?, ?) RETURNING id`,
-		nick, nick).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bdb.Exec(`INSERT INTO ledger (user_id, kind, amount) VALUES (?, 'signup', 100000000)`, id); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return fixture.User(t, bdb, nick, 100_000_000)
 }
 
 func newAuction(t testing.TB, bdb *bun.DB, seller int64, title string, start int64, lasts time.Duration) int64 {
 	t.Helper()
-	var img int64
-	if err := bdb.QueryRow(`INSERT INTO images (owner_id, large, large_type, thumb, thumb_type, width, height)
-		VALUES (?, '\x00', 'image/png', '\x00', 'image/png', 1, 1) RETURNING id`, seller).Scan(&img); err != nil {
-		t.Fatal(err)
-	}
-	short := time.Duration(0)
-	if lasts < 10*time.Minute {
-		short = lasts
-	}
-	id, err := auction.Create(context.Background(), bdb, auction.CreateInput{SellerID: seller, Title: title,
-		StartPrice: start, Duration: lasts, ImageID: img}, short)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return fixture.Auction(t, bdb, seller, title, start, lasts)
 }
 
 // bid places a bid (a maximum) through the auction service's writer, which

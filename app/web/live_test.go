@@ -564,19 +564,6 @@ func TestShutdownClosesSocketsWith1012AndEndsStreams(t *testing.T) {
 	}
 }
 
-// withLive gives a start()ed app its live layer.
-func withLive(t *testing.T) func(*web.Deps) {
-	return func(d *web.Deps) {
-		hub := live.New(live.Options{DB: d.DB, DatabaseURL: d.Config.DatabaseURL, Log: d.Log})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); hub.Run(ctx) }()
-		t.Cleanup(func() { cancel(); hub.Close(); <-done })
-		d.Live = hub
-		waitFor(t, 5*time.Second, "the listener", func() bool { up, _ := hub.Listening(); return up })
-	}
-}
-
 // cookies is the Cookie header a's browser sends to the site.
 func (a *testApp) cookies(t *testing.T) string {
 	u, _ := url.Parse(a.URL)
@@ -589,7 +576,7 @@ func (a *testApp) cookies(t *testing.T) string {
 
 func TestSignedInPagesGetOutbidWonAndSoldNotices(t *testing.T) {
 	t.Parallel()
-	a := start(t, nil, withLive(t))
+	a := start(t, nil)
 	seller := a.as(t, "seller")
 	alice := a.as(t, "alice")
 	bob := a.as(t, "bob")

@@ -231,3 +231,35 @@ func TestSoftCloseExtendsTheEndUpToTheCap(t *testing.T) {
 		t.Errorf("a hard-end auction moved: %+v", r)
 	}
 }
+
+// The same bid form posted twice (a double click, or a retry after the
+// answer was lost) is placed once and answered the same both times; a new
+// form (a new key) is judged afresh.
+func TestTheSameBidFormPostedTwiceIsPlacedOnce(t *testing.T) {
+	t.Parallel()
+	a := start(t, map[string]string{"STARTING_BALANCE": "1000000"}, noLimits)
+	id := a.as(t, "seller").sell(t, "Kettle", 1_000, "1h0m0s")
+	b := a.as(t, "bidder")
+	_, room := b.get(t, fmt.Sprintf("/auctions/%d", id))
+	key, _ := room.Find(`[data-testid="bid-key"]`).Attr("value")
+	if len(key) < 16 {
+		t.Fatalf("the form's key: %q", key)
+	}
+	form := url.Values{"amount": {"4000"}, "key": {key}}
+	var answers []string
+	for range 2 {
+		resp, doc := b.postForm(t, fmt.Sprintf("/auctions/%d/bids", id), form, "HX-Request", "true")
+		answers = append(answers, fmt.Sprint(resp.StatusCode, " ", outcome(doc)))
+	}
+	if answers[0] != "200 leading" || answers[1] != answers[0] {
+		t.Errorf("answers %q", answers)
+	}
+	if n := count(t, a, `SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 1 {
+		t.Errorf("%d rows", n)
+	}
+	// A fresh form with the same maximum is a leader not raising.
+	resp, doc := b.postForm(t, fmt.Sprintf("/auctions/%d/bids", id), url.Values{"amount": {"4000"}}, "HX-Request", "true")
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(outcome(doc), "₩4,000") {
+		t.Errorf("a new form: %d %q", resp.StatusCode, outcome(doc))
+	}
+}

@@ -1,10 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -15,11 +11,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/uptrace/bun"
 
-	"gavel/app/auction"
-	"gavel/app/auth"
-	"gavel/app/config"
-	"gavel/app/db"
 	"gavel/app/db/dbtest"
+	"gavel/app/server"
+	"gavel/app/server/servertest"
 	"gavel/app/web"
 )
 
@@ -39,50 +33,22 @@ type testApp struct {
 	DB     *bun.DB
 }
 
-// start runs the app configured by env (as if from the environment) on a
-// fresh database; opts may change the dependencies (e.g. rate limits) before
-// the server is built.
+// start runs an instance, assembled as main does (server.New), configured
+// by env (as if from the environment) on a fresh database; opts may change
+// its web dependencies (e.g. rate limits) before it is built. Settlement
+// is the test's to run (settle).
 func start(t *testing.T, env map[string]string, opts ...func(*web.Deps)) *testApp {
 	t.Helper()
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseURL = "http://" + ln.Addr().String()
-	cfg.DatabaseURL = dbtest.URL(t) // as main does; withLive listens on it
-	bdb, err := db.Open(context.Background(), cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bdb.Close() })
-	authSvc, err := auth.NewService(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bidder := auction.NewBidder(bdb, auction.BidderOptions{Logger: log,
-		SoftClose: auction.SoftClose{Window: cfg.SoftCloseWindow, Cap: cfg.SoftCloseCap}})
-	t.Cleanup(bidder.Close)
-	deps := web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc,
-		Bidder: bidder, Sweeper: auction.NewSweeper(bdb, log)}
-	for _, o := range opts {
-		o(&deps)
-	}
-	srv := web.New(deps)
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+	inst := servertest.Start(t, dbtest.URL(t), env, func(p *server.Parts) {
+		p.ManualSettle = true
+		for _, o := range opts {
+			o(&p.Web)
+		}
 	})
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &testApp{URL: cfg.BaseURL, Client: client, Server: srv, DB: bdb}
+	return &testApp{URL: inst.URL, Client: client, Server: inst.Server.Web(), DB: inst.DB}
 }
 
 func (a *testApp) get(t *testing.T, path string, header ...string) (*http.Response, *goquery.Document) {

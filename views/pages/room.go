@@ -1,10 +1,21 @@
 package pages
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"strconv"
 
 	"gavel/views"
 )
+
+// formKey is a new one-time key for a bid form: the server answers a
+// second submission of the same form as it answered the first (a double
+// click, a retry after a lost answer) instead of judging it again.
+func formKey() string {
+	b := make([]byte, 16)
+	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
 
 func olderBidsURL(id, before int64) string {
 	return views.AuctionURL(id) + "/bids?before=" + strconv.FormatInt(before, 10)

@@ -24,12 +24,14 @@ type Instance struct {
 	URL  string  // http://127.0.0.1:PORT
 	DB   *bun.DB // its connection pool
 	Stop func()  // shuts it down (also done when the test ends); safe to call twice
+	// Server is the instance itself.
+	Server *server.Server
 }
 
 // Start runs an instance on the database at dbURL, configured by env as if
-// from the environment (BASE_URL and DATABASE_URL are set for it). With
-// go test -v, its warnings are logged.
-func Start(t testing.TB, dbURL string, env map[string]string) *Instance {
+// from the environment (BASE_URL and DATABASE_URL are set for it), with
+// its parts tuned by tune. With go test -v, its warnings are logged.
+func Start(t testing.TB, dbURL string, env map[string]string, tune ...server.Tuning) *Instance {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -56,7 +58,7 @@ func Start(t testing.TB, dbURL string, env map[string]string) *Instance {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := server.New(cfg, bdb, log)
+	srv, err := server.New(cfg, bdb, log, tune...)
 	if err != nil {
 		bdb.Close()
 		t.Fatal(err)
@@ -71,5 +73,5 @@ func Start(t testing.TB, dbURL string, env map[string]string) *Instance {
 		bdb.Close()
 	})
 	t.Cleanup(stop)
-	return &Instance{URL: base, DB: bdb, Stop: stop}
+	return &Instance{URL: base, DB: bdb, Stop: stop, Server: srv}
 }
