@@ -4,7 +4,9 @@
 package views
 
 import (
+	"net/url"
 	"strconv"
+	"strings"
 
 	"gavel/app/i18n"
 )
@@ -35,6 +37,43 @@ type Ctx struct {
 	Watch   []int64 // auctions whose countdowns this page streams over SSE
 	Title   string
 	NoIndex bool
+	// BaseURL is the site's public address (BASE_URL), for canonical and
+	// alternate-language links; Meta describes the page for search engines
+	// and link previews (nil: the site's description only).
+	BaseURL string
+	Meta    *Meta
+}
+
+// Meta is what a page says of itself to crawlers and to the link previews
+// of chat apps (OpenGraph, Twitter cards).
+type Meta struct {
+	Description string
+	Image       string // an absolute URL
+	Type        string // og:type: "website" unless set
+}
+
+// LangURL is this page's absolute URL in language lang ("" for the one
+// without a language: the x-default). Every other query parameter stays.
+func (c Ctx) LangURL(lang string) string {
+	u, err := url.Parse(c.Path)
+	if err != nil || c.BaseURL == "" {
+		return ""
+	}
+	q := u.Query()
+	q.Del("lang")
+	if lang != "" {
+		q.Set("lang", lang)
+	}
+	u.RawQuery = q.Encode()
+	return strings.TrimRight(c.BaseURL, "/") + u.RequestURI()
+}
+
+// Locale is the OpenGraph locale of the page's language.
+func (c Ctx) Locale() string {
+	if c.P.Lang() == i18n.English {
+		return "en_US"
+	}
+	return "ko_KR"
 }
 
 // T is shorthand for the printer's T.
@@ -121,6 +160,9 @@ func AmountID(a int64) string { return id("amount-", a) }
 
 // BidErrorID is the DOM id of the bid form's error message.
 func BidErrorID(a int64) string { return id("bid-error-", a) }
+
+// StandingID is the viewer's own standing in auction a (their maximum).
+func StandingID(a int64) string { return id("standing-", a) }
 
 // ImageURL is the address of an uploaded photo, or of its thumbnail.
 func ImageURL(imageID int64, thumb bool) string {

@@ -61,6 +61,11 @@ func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
 		res, err = b.runBatchOn(ctx, pc, auctionID, batch)
+		var uc *errUnconfirmed
+		if errors.As(err, &uc) && !pc.IsClosed() {
+			// In no known state: never hand it out again.
+			pc.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing is all that is left to do
+		}
 		if pc.IsClosed() {
 			return driver.ErrBadConn // the pool must not hand it out again
 		}

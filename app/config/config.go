@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -61,6 +62,23 @@ type Config struct {
 	// it off; production needs at least 30s.
 	SoftCloseWindow time.Duration
 	SoftCloseCap    time.Duration
+
+	// Rate limits, per instance and per client, over RateWindow
+	// (RATE_WINDOW, default a minute): sign-in attempts per address
+	// (RATE_LOGIN, 10), bids per user (RATE_BID, 60), deposits per user
+	// and per address (RATE_DEPOSIT_USER, 5; RATE_DEPOSIT_IP, 20); and
+	// the open live streams of each kind per address (STREAMS_PER_IP, 50).
+	RateWindow      time.Duration
+	RateLogin       int
+	RateBid         int
+	RateDepositUser int
+	RateDepositIP   int
+	StreamsPerIP    int
+
+	// LogFormat (LOG_FORMAT: text or json) and LogLevel (LOG_LEVEL: debug,
+	// info, warn or error) shape the log on standard error.
+	LogFormat string
+	LogLevel  slog.Level
 }
 
 // Secure reports whether cookies must carry the Secure flag.
@@ -97,7 +115,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShortAuction:    r.duration("SHORT_AUCTION", 0),
 		SoftCloseWindow: r.duration("SOFT_CLOSE_WINDOW", 2*time.Minute),
 		SoftCloseCap:    r.duration("SOFT_CLOSE_CAP", time.Hour),
+		LogFormat:       r.str("LOG_FORMAT", "text"),
+		RateWindow:      r.duration("RATE_WINDOW", time.Minute),
+		RateLogin:       int(r.int("RATE_LOGIN", 10, 1, 1_000_000)),
+		RateBid:         int(r.int("RATE_BID", 60, 1, 1_000_000)),
+		RateDepositUser: int(r.int("RATE_DEPOSIT_USER", 5, 1, 1_000_000)),
+		RateDepositIP:   int(r.int("RATE_DEPOSIT_IP", 20, 1, 1_000_000)),
+		StreamsPerIP:    int(r.int("STREAMS_PER_IP", 50, 1, 1_000_000)),
 		TrustedProxies:  r.list("TRUSTED_PROXIES"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
+		r.fail("LOG_LEVEL", "%q must be debug, info, warn or error", r.str("LOG_LEVEL", ""))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		r.fail("LOG_FORMAT", "%q must be text or json", c.LogFormat)
 	}
 	for _, p := range providerVars {
 		key, secret := r.str(p.prefix+"_KEY", ""), r.str(p.prefix+"_SECRET", "")
@@ -193,6 +224,9 @@ func (c *Config) validate() error {
 	}
 	if c.ShortAuction < 0 {
 		return fmt.Errorf("SHORT_AUCTION: must not be negative")
+	}
+	if c.RateWindow < time.Second {
+		return fmt.Errorf("RATE_WINDOW: at least 1s")
 	}
 	if c.SoftCloseWindow < 0 || c.SoftCloseCap < 0 {
 		return fmt.Errorf("SOFT_CLOSE_WINDOW, SOFT_CLOSE_CAP: must not be negative")

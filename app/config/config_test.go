@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,22 @@ func TestProductionNeedsAnHTTPSOIDCIssuer(t *testing.T) {
 	// Development keeps a local http issuer (a test provider).
 	if _, err := Load(env(map[string]string{"OIDC_KEY": "k", "OIDC_SECRET": "s", "OIDC_ISSUER": "http://127.0.0.1:9999"})); err != nil {
 		t.Errorf("an http issuer in development: %v", err)
+	}
+}
+
+func TestLogFormatAndLevelAreValidated(t *testing.T) {
+	load := func(m map[string]string) (*Config, error) { return Load(env(m)) }
+	c, err := load(nil)
+	if err != nil || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	c, err = load(map[string]string{"LOG_FORMAT": "json", "LOG_LEVEL": "debug"})
+	if err != nil || c.LogFormat != "json" || c.LogLevel != slog.LevelDebug {
+		t.Errorf("json, debug: %v %v, %v", c.LogFormat, c.LogLevel, err)
+	}
+	for _, env := range []map[string]string{{"LOG_FORMAT": "xml"}, {"LOG_LEVEL": "loud"}} {
+		if _, err := load(env); err == nil {
+			t.Errorf("%v accepted", env)
+		}
 	}
 }

@@ -355,8 +355,13 @@ func TestMaximumsAnswerLiveAndABidInTheWindowExtendsTheEnd(t *testing.T) {
 	signIn(t, cee, a, "cee")
 	id := sellItem(t, seller, a, "Radio", 10_000, "25s")
 	room := fmt.Sprintf("%s/auctions/%d", a.URL, id)
-	for _, ctx := range []context.Context{bee, cee} {
+	for name, ctx := range map[string]context.Context{"bee": bee, "cee": cee} {
 		do(t, ctx, "open the room", chromedp.Navigate(room), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
+		// A tick proves the page's SSE stream (which carries its notices)
+		// is up; notices sent before it are not kept yet.
+		first := eval[string](t, ctx, pageText(`[data-testid="countdown"] .countdown__left`))
+		waitFor(t, ctx, 5*time.Second, name+": a countdown tick",
+			fmt.Sprintf(`%s !== %q`, pageText(`[data-testid="countdown"] .countdown__left`), first))
 	}
 	time.Sleep(500 * time.Millisecond) // both sockets connected
 
@@ -393,6 +398,9 @@ func TestMaximumsAnswerLiveAndABidInTheWindowExtendsTheEnd(t *testing.T) {
 		waitFor(t, ctx, 2*time.Second, name+": cee leads at 31,000", pageText(`[data-testid="leader"]`)+` === "cee" && `+pageText(`[data-testid="price"]`)+` === "₩31,000"`)
 	}
 	waitFor(t, bee, 3*time.Second, "bee is told of being outbid", pageText(`#notices [data-testid="notice"]`)+` !== ""`)
+	// bee's own standing in the room follows, without naming an amount.
+	waitFor(t, bee, 3*time.Second, "bee's standing turns to outbid",
+		`document.querySelector('[data-testid="my-standing"]')?.classList.contains("standing--outbid")`)
 
 	// Without JavaScript: a plain post and redirect, with the outcome.
 	nojs := b.user("plain", false)

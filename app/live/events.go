@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"gavel/app/auction"
 	"gavel/app/i18n"
 	"gavel/views"
@@ -159,7 +161,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			continue
 		}
 		told = append(told, u)
-		h.notify(u, ev, func(p *i18n.Printer) string { return p.T(key, p.Money(last.Price)) })
+		h.notifyOutbid(u, ev, func(p *i18n.Printer) string { return p.T(key, p.Money(last.Price)) })
 	}
 }
 
@@ -193,15 +195,25 @@ func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 // notify queues a personal notice about ev's auction to user's streams.
 // h.mu is held.
 func (h *Hub) notify(user int64, ev *auction.Event, text func(p *i18n.Printer) string) {
+	href, title := views.AuctionURL(ev.AuctionID), ev.Title
+	h.notice(user, func(p *i18n.Printer) templ.Component { return parts.Notice(title, href, text(p)) })
+}
+
+// notifyOutbid is notify for a bidder who has been outbid: their standing
+// on an open room page changes too. h.mu is held.
+func (h *Hub) notifyOutbid(user int64, ev *auction.Event, text func(p *i18n.Printer) string) {
+	id, href, title := ev.AuctionID, views.AuctionURL(ev.AuctionID), ev.Title
+	h.notice(user, func(p *i18n.Printer) templ.Component { return parts.OutbidNotice(p, id, title, href, text(p)) })
+}
+
+// notice queues the notice c renders, once per language, to user's
+// streams. h.mu is held.
+func (h *Hub) notice(user int64, c func(p *i18n.Printer) templ.Component) {
 	subs := h.users[user]
 	if len(subs) == 0 {
 		return
 	}
-	href := views.AuctionURL(ev.AuctionID)
-	title := ev.Title
-	msg := &perLang{render: func(p *i18n.Printer) []byte {
-		return h.sse(views.NoticeEvent, parts.Notice(title, href, text(p)))
-	}}
+	msg := &perLang{render: func(p *i18n.Printer) []byte { return h.sse(views.NoticeEvent, c(p)) }}
 	for s := range subs {
 		h.send(s, msg.get(s.lang))
 	}

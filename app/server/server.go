@@ -82,7 +82,9 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 	p := Parts{
 		Bidder: auction.BidderOptions{Logger: log, SoftClose: rules},
 		Live:   live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log, SoftClose: rules},
-		Web:    web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc},
+		Web: web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, StreamsPerIP: cfg.StreamsPerIP,
+			Limits: web.Limits{Window: cfg.RateWindow, Login: cfg.RateLogin, Bid: cfg.RateBid,
+				DepositUser: cfg.RateDepositUser, DepositIP: cfg.RateDepositIP}},
 	}
 	for _, t := range tune {
 		t(&p)

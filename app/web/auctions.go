@@ -256,6 +256,7 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 		return err
 	}
 	v := s.view(c, r.Title)
+	v.Meta = s.auctionMeta(v, r)
 	switch {
 	case c.Query("created") == "1":
 		v.Flash = &views.Flash{Kind: "ok", Text: v.T("sell.created")}
@@ -276,6 +277,30 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 		v.Watch = []int64{id}
 	}
 	return render(c, fiber.StatusOK, pages.Auction(v, r))
+}
+
+// auctionMeta describes an auction room for link previews: what it is, its
+// price and bids (or its result), and its photo.
+func (s *Server) auctionMeta(v views.Ctx, r pages.Room) *views.Meta {
+	p := v.P
+	var state string
+	switch r.State.Status {
+	case auction.StatusSold:
+		state = p.T("meta.sold", p.Money(r.State.Price))
+	case auction.StatusUnsold, auction.StatusCancelled:
+		state = p.T("meta.closed")
+	default:
+		state = p.T("meta.open", p.Money(r.State.Price), p.Number(int64(r.State.BidCount)), p.Time(r.State.EndsAt))
+	}
+	desc := state
+	if d := strings.TrimSpace(r.Description); d != "" {
+		if runes := []rune(d); len(runes) > 150 {
+			d = string(runes[:150]) + "…"
+		}
+		desc = state + " · " + d
+	}
+	return &views.Meta{Description: desc, Type: "product",
+		Image: strings.TrimRight(s.Config.BaseURL, "/") + views.ImageURL(r.ImageID, false)}
 }
 
 // bidsOlder is a page of older bids of an auction (50 before ?before=ID).

@@ -107,14 +107,15 @@ func specimens(v views.Ctx) []pages.Specimen {
 		{Name: "Bid form: placed, answered by an earlier maximum", C: pages.BidPanel(v, answered)},
 		{Name: "Bid form: maximum raised", C: pages.BidPanel(v, raised)},
 		{Name: "Bid form: a bid in the window extended the end", C: pages.BidPanel(v, inWindow)},
-		{Name: "My standing: leading", C: pages.MyStanding(v, pages.Standing{Max: 150_000, Leading: true})},
-		{Name: "My standing: outbid", C: pages.MyStanding(v, pages.Standing{Max: 118_000})},
+		{Name: "My standing: leading", C: pages.MyStanding(v, 1, pages.Standing{Max: 150_000, Leading: true})},
+		{Name: "My standing: outbid", C: pages.MyStanding(v, 1, pages.Standing{Max: 118_000})},
 		{Name: "Bid panel: signed out", C: pages.BidPanel(v, guest)},
 		{Name: "Bid panel: seller", C: pages.BidPanel(v, seller)},
 		{Name: "Sell form: errors", C: pages.SellFormBody(v, sellErr)},
 		{Name: "Empty state", C: pages.Empty(p.T("home.empty.title"), p.T("home.empty.text"), "/auctions/new", p.T("home.empty.cta"))},
 		{Name: "Notice", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid", p.Money(130_000)))},
 		{Name: "Notice: outbid by an automatic bid", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid_auto", p.Money(130_000)))},
+		{Name: "Notice: outbid, with the room's standing (sent out of band)", C: parts.OutbidNotice(p, 1, "Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid", p.Money(130_000)))},
 	}
 	for _, kind := range []string{"ok", "error", "info"} {
 		f := &views.Flash{Kind: kind, Text: p.T("sell.created")}

@@ -123,7 +123,13 @@ func compressExceptStreams() fiber.Handler {
 
 // language chooses the request's language and keeps its printer in locals.
 func (s *Server) language(c *fiber.Ctx) error {
-	c.Locals(localPrinter, i18n.For(i18n.Choose(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))))
+	// ?lang= in the URL first (shared links and crawlers, which keep no
+	// cookie), then the switcher's cookie, then Accept-Language.
+	chosen := c.Cookies(langCookie)
+	if l, ok := i18n.Parse(c.Query("lang")); ok {
+		chosen = string(l)
+	}
+	c.Locals(localPrinter, i18n.For(i18n.Choose(chosen, c.Get(fiber.HeaderAcceptLanguage))))
 	c.Vary(fiber.HeaderAcceptLanguage, fiber.HeaderCookie)
 	return c.Next()
 }

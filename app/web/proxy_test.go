@@ -166,15 +166,17 @@ func TestFundsAreHeldByMaximumsAcrossTwoAuctions(t *testing.T) {
 // passes the cap; a hard-end auction is never moved.
 func TestSoftCloseExtendsTheEndUpToTheCap(t *testing.T) {
 	t.Parallel()
-	a := start(t, map[string]string{"STARTING_BALANCE": "100000000", "SHORT_AUCTION": "2s",
-		"SOFT_CLOSE_WINDOW": "3s", "SOFT_CLOSE_CAP": "5s"}, noLimits)
+	// A window longer than the auction, so that the test's own steps,
+	// however slow (-race), happen inside it.
+	a := start(t, map[string]string{"STARTING_BALANCE": "100000000", "SHORT_AUCTION": "4s",
+		"SOFT_CLOSE_WINDOW": "8s", "SOFT_CLOSE_CAP": "12s"}, noLimits)
 	seller := a.as(t, "seller")
-	id := seller.sell(t, "Watch", 1_000, "2s")
+	id := seller.sell(t, "Watch", 1_000, "4s")
 	x, y := a.as(t, "bidder-x"), a.as(t, "bidder-y")
 
 	lot := lotOf(t, a, id)
 	if code, doc := x.bid(t, id, 5_000, ""); code != 200 || doc.Find(`[data-testid="bid-extended"]`).Length() != 1 {
-		t.Fatalf("a bid 2 s before the end: %d %q, extended shown %d", code, outcome(doc), doc.Find(`[data-testid="bid-extended"]`).Length())
+		t.Fatalf("a bid 4 s before the end: %d %q, extended shown %d", code, outcome(doc), doc.Find(`[data-testid="bid-extended"]`).Length())
 	}
 	after := lotOf(t, a, id)
 	if after.extensions != 1 || !after.endsAt.After(lot.endsAt) || !after.scheduled.Equal(lot.scheduled) {
@@ -195,8 +197,8 @@ func TestSoftCloseExtendsTheEndUpToTheCap(t *testing.T) {
 	}
 	// Bid on, each time answered by the leader's maximum, until the end
 	// stops moving at the cap.
-	cap := lot.scheduled.Add(5 * time.Second)
-	deadline := time.Now().Add(15 * time.Second)
+	cap := lot.scheduled.Add(12 * time.Second)
+	deadline := time.Now().Add(40 * time.Second)
 	for time.Now().Before(deadline) {
 		r := lotOf(t, a, id)
 		if r.endsAt.After(cap) {
@@ -222,7 +224,7 @@ func TestSoftCloseExtendsTheEndUpToTheCap(t *testing.T) {
 
 	// Soft close off for one listing: its end stays where it was.
 	resp, _ := seller.postMultipart(t, "/auctions", url.Values{"title": {"Clock"}, "start_price": {"1000"},
-		"duration": {"2s"}, "hard_end": {"1"}}, "photo.png", photo(t))
+		"duration": {"4s"}, "hard_end": {"1"}}, "photo.png", photo(t))
 	hard, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/auctions/"), "?created=1"), 10, 64)
 	if code, _ := x.bid(t, hard, 1_000, ""); code != 200 {
 		t.Fatalf("bid on the hard-end auction: %d", code)

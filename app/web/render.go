@@ -19,11 +19,12 @@ import (
 // view builds the per-request view context.
 func (s *Server) view(c *fiber.Ctx, title string) views.Ctx {
 	v := views.Ctx{
-		P:     printer(c),
-		Path:  strings.Clone(string(c.Request().RequestURI())),
-		CSRF:  csrfToken(c),
-		Dev:   !s.Config.IsProduction(),
-		Title: title,
+		P:       printer(c),
+		Path:    strings.Clone(string(c.Request().RequestURI())),
+		CSRF:    csrfToken(c),
+		Dev:     !s.Config.IsProduction(),
+		Title:   title,
+		BaseURL: s.Config.BaseURL,
 	}
 	if u := currentUser(c); u != nil {
 		v.User = &views.User{ID: u.ID, Nick: u.Nick, Balance: u.Balance, Avatar: u.AvatarURL}

@@ -18,6 +18,7 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	app.Get("/sitemap.xml", s.sitemap) // before any session work: crawlers keep no cookie
 	app.Get("/static/*", staticFile)
 
 	app.Use(s.language)
