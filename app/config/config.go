@@ -74,6 +74,11 @@ type Config struct {
 	RateDepositUser int
 	RateDepositIP   int
 	StreamsPerIP    int
+	// RateListing is the new listings per user per hour (RATE_LISTING,
+	// 20): each decodes a photo. ConnsPerIP caps the open connections of
+	// one peer (CONNS_PER_IP, 200; not applied behind TRUSTED_PROXIES).
+	RateListing int
+	ConnsPerIP  int
 
 	// LogFormat (LOG_FORMAT: text or json) and LogLevel (LOG_LEVEL: debug,
 	// info, warn or error) shape the log on standard error.
@@ -122,6 +127,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		RateDepositUser: int(r.int("RATE_DEPOSIT_USER", 5, 1, 1_000_000)),
 		RateDepositIP:   int(r.int("RATE_DEPOSIT_IP", 20, 1, 1_000_000)),
 		StreamsPerIP:    int(r.int("STREAMS_PER_IP", 50, 1, 1_000_000)),
+		RateListing:     int(r.int("RATE_LISTING", 20, 1, 1_000_000)),
+		ConnsPerIP:      int(r.int("CONNS_PER_IP", 200, 1, 1_000_000)),
 		TrustedProxies:  r.list("TRUSTED_PROXIES"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {

@@ -145,7 +145,7 @@ func TestClientAddressIsAValidRealIPHeaderElseThePeerAndIPv6CountsPer64(t *testi
 
 func TestNewListingsAreRateLimitedPerUser(t *testing.T) {
 	t.Parallel()
-	a := start(t, nil, withLimits(web.Limits{Listing: 2}))
+	a := start(t, map[string]string{"RATE_LISTING": "2"})
 	a.loginDev(t, "seller1")
 	a.sell(t, "One", 1000, "24h0m0s")
 	a.sell(t, "Two", 1000, "24h0m0s")

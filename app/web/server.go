@@ -45,9 +45,9 @@ type Deps struct {
 	// live streams are not cut by it: fasthttp clears a connection's
 	// deadlines before a hijack handler runs, and both streams hijack.
 	WriteTimeout time.Duration
-	// ConnsPerIP caps the open connections of one peer address; default
-	// both kinds of stream plus 100. Off when TRUSTED_PROXIES is set:
-	// every connection then comes from a proxy.
+	// ConnsPerIP caps the open connections of one peer address (an IPv6
+	// /64); default both kinds of stream plus 100. Off when
+	// TRUSTED_PROXIES is set: every connection then comes from a proxy.
 	ConnsPerIP int
 }
 

@@ -99,7 +99,7 @@ func TestLiveStreamsOutliveTheWriteTimeoutThatCutsASlowReader(t *testing.T) {
 
 func TestConnectionsPerPeerAreCapped(t *testing.T) {
 	t.Parallel()
-	a := start(t, nil, func(d *web.Deps) { d.ConnsPerIP = 3 })
+	a := start(t, map[string]string{"CONNS_PER_IP": "3"})
 	addr := strings.TrimPrefix(a.URL, "http://")
 	var open []net.Conn
 	for range 3 {
