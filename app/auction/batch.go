@@ -364,9 +364,10 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders
 			FROM auctions WHERE id = $1 FOR UPDATE)
 		SELECT a.seller_id, a.title, a.status, a.start_price, a.current_price, COALESCE(a.leader_id, 0),
 			COALESCE(a.leader_max, 0), a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close,
-			COALESCE(u.id, 0), COALESCE(u.balance, 0), COALESCE(u.committed, 0), COALESCE(u.nick, ''), clock_timestamp()
+			COALESCE(u.id, 0), COALESCE(u.balance, 0), COALESCE(u.committed, 0), COALESCE(u.nick, ''),
+			COALESCE(u.suspended, false), clock_timestamp()
 		FROM a LEFT JOIN LATERAL (
-			SELECT id, balance, committed, nick FROM users
+			SELECT id, balance, committed, nick, suspended_at IS NOT NULL AS suspended FROM users
 			WHERE a.status = 'open' AND (id = ANY($2) OR id = a.leader_id)
 			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids)
 	// The keys already placed, read once the locks are held (a statement of
@@ -393,7 +394,7 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders
 		a := &Account{}
 		if err := rows.Scan(&l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
 			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose,
-			&id, &a.Balance, &a.Committed, &a.Nick, &t); err != nil {
+			&id, &a.Balance, &a.Committed, &a.Nick, &a.Suspended, &t); err != nil {
 			return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 		}
 		if id != 0 {

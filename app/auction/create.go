@@ -72,6 +72,21 @@ func Cancel(ctx context.Context, db bun.IDB, id, sellerID int64) error {
 	})
 }
 
+// NotifyCancelled announces to every live page that auction id, which tx
+// has just cancelled (and holds locked), is cancelled, with its reason.
+func NotifyCancelled(ctx context.Context, tx bun.IDB, id int64) error {
+	l, err := claim(ctx, tx, `id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("announce cancel of %d: %w", id, err)
+	}
+	ev := l.event(EventClosed)
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(l.nick, ''), a.cancel_reason FROM auctions a
+		LEFT JOIN users l ON l.id = a.leader_id WHERE a.id = ?`, id).Scan(&ev.Leader, &ev.Reason); err != nil {
+		return fmt.Errorf("announce cancel of %d: %w", id, err)
+	}
+	return notify(ctx, tx, ev)
+}
+
 // notify queues events on Channel; PostgreSQL delivers them at commit, in
 // order, and drops them on rollback.
 func notify(ctx context.Context, tx bun.IDB, events ...Event) error {

@@ -35,8 +35,10 @@ type Event struct {
 	Scheduled  time.Time `json:"scheduled,omitzero"`
 	Extensions int       `json:"extensions,omitempty"`
 	SoftClose  bool      `json:"soft_close,omitempty"`
-	LeaderID   int64     `json:"leader_id,omitempty"`
-	Leader     string    `json:"leader,omitempty"` // leader's nick
+	// Reason is why an operator cancelled the auction (shown to bidders).
+	Reason   string `json:"reason,omitempty"`
+	LeaderID int64  `json:"leader_id,omitempty"`
+	Leader   string `json:"leader,omitempty"` // leader's nick
 
 	// Bid events: the accepted bid, and who it outbid (0 when none).
 	BidID      int64     `json:"bid_id,omitempty"`

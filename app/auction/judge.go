@@ -38,6 +38,8 @@ type Account struct {
 	// Committed is the sum of the user's maximums on the open auctions they
 	// lead, this one included.
 	Committed int64
+	// Suspended by an operator: may not bid.
+	Suspended bool
 }
 
 // MinNext is the least maximum a bidder who does not lead may submit:
@@ -137,6 +139,9 @@ func (sc SoftClose) Judge(l *Lot, now time.Time, sub Submission) Verdict {
 	acct := l.Accounts[x]
 	if acct == nil {
 		return Verdict{Err: fmt.Errorf("place bid: bidder %d does not exist", x)}
+	}
+	if acct.Suspended {
+		return Verdict{Err: ErrSuspended}
 	}
 	avail := acct.Balance - acct.Committed
 	if x == l.LeaderID {

@@ -31,6 +31,8 @@ type Auction struct {
 	ScheduledEnd time.Time `bun:"scheduled_end"`
 	Extensions   int       `bun:"extensions"` // how often soft close moved the end
 	SoftClose    bool      `bun:"soft_close"`
+	Hidden       bool      `bun:"hidden"`        // by an operator, from the lists
+	CancelReason string    `bun:"cancel_reason"` // why an operator cancelled it
 	Status       string    `bun:"status"`
 	WinnerID     int64     `bun:"winner_id"` // set once sold
 	Winner       string    `bun:"winner"`
@@ -67,7 +69,7 @@ const (
 // Nullable columns are coalesced so that scanning never meets a NULL.
 const auctionCols = `a.id, a.seller_id, s.nick AS seller, a.title, a.description, a.image_id,
 	a.start_price, a.current_price, COALESCE(a.leader_id, 0) AS leader_id, COALESCE(l.nick, '') AS leader,
-	a.bid_count, a.starts_at, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, a.status, COALESCE(a.winner_id, 0) AS winner_id,
+	a.bid_count, a.starts_at, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, a.hidden, a.cancel_reason, a.status, COALESCE(a.winner_id, 0) AS winner_id,
 	COALESCE(w.nick, '') AS winner, COALESCE(a.final_price, 0) AS final_price,
 	COALESCE(a.settled_at, 'epoch') AS settled_at, a.created_at`
 
@@ -134,7 +136,7 @@ func likePattern(s string) string {
 // ListOpen lists the auctions still running, ending soonest first, whose
 // title contains search (any case; empty matches all).
 func ListOpen(ctx context.Context, db bun.IDB, search string, page int) (Page, error) {
-	where := `a.status = 'open' AND a.ends_at > now()`
+	where := `a.status = 'open' AND a.ends_at > now() AND NOT a.hidden`
 	args := []any{}
 	if s := strings.TrimSpace(clean(search)); s != "" {
 		where += ` AND a.title ILIKE ?`
@@ -145,12 +147,12 @@ func ListOpen(ctx context.Context, db bun.IDB, search string, page int) (Page, e
 
 // ListNew lists the running auctions, newest first.
 func ListNew(ctx context.Context, db bun.IDB, page int) (Page, error) {
-	return listPage(ctx, db, page, `a.status = 'open' AND a.ends_at > now()`, `a.created_at DESC, a.id DESC`)
+	return listPage(ctx, db, page, `a.status = 'open' AND a.ends_at > now() AND NOT a.hidden`, `a.created_at DESC, a.id DESC`)
 }
 
 // ListEnded lists sold and unsold auctions, most recently settled first.
 func ListEnded(ctx context.Context, db bun.IDB, page int) (Page, error) {
-	return listPage(ctx, db, page, `a.status IN ('sold', 'unsold')`, `a.settled_at DESC, a.id DESC`)
+	return listPage(ctx, db, page, `a.status IN ('sold', 'unsold') AND NOT a.hidden`, `a.settled_at DESC, a.id DESC`)
 }
 
 // RecentBids returns up to limit (at most MaxBidsPage) bids of an auction,

@@ -132,6 +132,7 @@ var (
 	ErrMaxNotHigher      = &Error{key: "bid.max_not_higher"}
 	ErrInsufficientFunds = &Error{key: "bid.insufficient_funds"}
 	ErrMessageTooLong    = &Error{key: "bid.message_too_long"}
+	ErrSuspended         = &Error{key: "bid.suspended"}
 	// ErrClosed is returned once the Bidder is shutting down.
 	ErrClosed = &Error{key: "bid.unavailable"}
 	// ErrUnconfirmed: the database stopped answering while committing, and

@@ -20,6 +20,8 @@ type State struct {
 	Scheduled  time.Time
 	Extensions int
 	SoftClose  bool
+	// Reason is why an operator cancelled it ("" otherwise).
+	Reason string
 }
 
 // MinNext is the least maximum a bidder who does not lead may submit.
@@ -33,7 +35,7 @@ func (s State) Closed() bool { return s.Status != StatusOpen && s.Status != "" }
 func (a *Auction) State() State {
 	st := State{ID: a.ID, SellerID: a.SellerID, Title: a.Title, Status: a.Status, StartPrice: a.StartPrice,
 		Price: a.CurrentPrice, BidCount: a.BidCount, Leader: a.Leader, EndsAt: a.EndsAt,
-		Scheduled: a.ScheduledEnd, Extensions: a.Extensions, SoftClose: a.SoftClose}
+		Scheduled: a.ScheduledEnd, Extensions: a.Extensions, SoftClose: a.SoftClose, Reason: a.CancelReason}
 	if a.Status == StatusSold {
 		st.Price, st.Leader = a.FinalPrice, a.Winner
 	}
@@ -44,7 +46,7 @@ func (a *Auction) State() State {
 func (e *Event) State() State {
 	st := State{ID: e.AuctionID, SellerID: e.SellerID, Title: e.Title, Status: e.Status, StartPrice: e.StartPrice,
 		Price: e.Price, BidCount: e.BidCount, Leader: e.Leader, EndsAt: e.EndsAt,
-		Scheduled: e.Scheduled, Extensions: e.Extensions, SoftClose: e.SoftClose}
+		Scheduled: e.Scheduled, Extensions: e.Extensions, SoftClose: e.SoftClose, Reason: e.Reason}
 	if st.Status == "" {
 		st.Status = StatusOpen
 	}

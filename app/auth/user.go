@@ -24,16 +24,17 @@ import (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID             int64     `bun:"id,pk,autoincrement"`
-	Provider       string    `bun:"provider"`
-	ProviderUserID string    `bun:"provider_user_id"`
-	Nick           string    `bun:"nick"`
-	NickKey        string    `bun:"nick_key,nullzero"` // NickKey(Nick): what uniqueness is checked on
-	Email          string    `bun:"email"`
-	AvatarURL      string    `bun:"avatar_url"`
-	Balance        int64     `bun:"balance"`
-	Committed      int64     `bun:"committed"` // maximums on the open auctions they lead
-	CreatedAt      time.Time `bun:"created_at"`
+	ID             int64      `bun:"id,pk,autoincrement"`
+	Provider       string     `bun:"provider"`
+	ProviderUserID string     `bun:"provider_user_id"`
+	Nick           string     `bun:"nick"`
+	NickKey        string     `bun:"nick_key,nullzero"` // NickKey(Nick): what uniqueness is checked on
+	Email          string     `bun:"email"`
+	AvatarURL      string     `bun:"avatar_url"`
+	Balance        int64      `bun:"balance"`
+	Committed      int64      `bun:"committed"`    // maximums on the open auctions they lead
+	SuspendedAt    *time.Time `bun:"suspended_at"` // by an operator: signed out, may not bid or list
+	CreatedAt      time.Time  `bun:"created_at"`
 }
 
 // Nickname bounds, in characters.

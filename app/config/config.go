@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,10 @@ type Config struct {
 	RateListing int
 	ConnsPerIP  int
 
+	// Admins are the operators (ADMINS), each as provider:provider-user-id
+	// (e.g. github:1234567,dev:alice): they get /admin.
+	Admins []string
+
 	// LogFormat (LOG_FORMAT: text or json) and LogLevel (LOG_LEVEL: debug,
 	// info, warn or error) shape the log on standard error.
 	LogFormat string
@@ -88,6 +93,11 @@ type Config struct {
 
 // Secure reports whether cookies must carry the Secure flag.
 func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// IsAdmin reports whether the account (provider, id) is an operator's.
+func (c *Config) IsAdmin(provider, id string) bool {
+	return slices.Contains(c.Admins, provider+":"+id)
+}
 
 // IsProduction reports whether APP_ENV is production.
 func (c *Config) IsProduction() bool { return c.Env == Production }
@@ -121,6 +131,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SoftCloseWindow: r.duration("SOFT_CLOSE_WINDOW", 2*time.Minute),
 		SoftCloseCap:    r.duration("SOFT_CLOSE_CAP", time.Hour),
 		LogFormat:       r.str("LOG_FORMAT", "text"),
+		Admins:          r.list("ADMINS"),
 		RateWindow:      r.duration("RATE_WINDOW", time.Minute),
 		RateLogin:       int(r.int("RATE_LOGIN", 10, 1, 1_000_000)),
 		RateBid:         int(r.int("RATE_BID", 60, 1, 1_000_000)),
@@ -231,6 +242,11 @@ func (c *Config) validate() error {
 	}
 	if c.ShortAuction < 0 {
 		return fmt.Errorf("SHORT_AUCTION: must not be negative")
+	}
+	for _, a := range c.Admins {
+		if p, id, ok := strings.Cut(a, ":"); !ok || p == "" || id == "" {
+			return fmt.Errorf("ADMINS: %q must be provider:provider-user-id", a)
+		}
 	}
 	if c.RateWindow < time.Second {
 		return fmt.Errorf("RATE_WINDOW: at least 1s")

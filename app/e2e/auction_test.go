@@ -187,10 +187,15 @@ func TestRefusedBidsShowTheirMessageAndChangeNothing(t *testing.T) {
 	// refused with the reason.
 	nojs := b.user("late", false)
 	signIn(t, nojs, a, "late")
-	listed := time.Now()
 	short := sellItem(t, seller, a, "Quick sale", 1_000, "6s")
 	do(t, nojs, "open the short room", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, short)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
-	time.Sleep(time.Until(listed.Add(6500 * time.Millisecond)))
+	// Past the end the page states (the database's clock decides; the
+	// page's time is the server's, to the second).
+	end, err := time.Parse(time.RFC3339, eval[string](t, nojs, `document.querySelector('[data-testid="ends-at"] time').getAttribute("datetime")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(end.Add(1500 * time.Millisecond)))
 	placeBidNoJS(t, nojs, 1_000)
 	// The form is gone from the answered page (the result stands there), so
 	// the reason is the page's flash.
@@ -247,7 +252,6 @@ func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
 	b := newBrowser(t)
 	seller := b.user("seller", true)
 	signIn(t, seller, a, "seller")
-	listed := time.Now()
 	id := sellItem(t, seller, a, "Bicycle", 100_000, "10s")
 
 	nojs := b.user("plain", false)
@@ -265,9 +269,13 @@ func TestWithoutJavaScriptEverythingStillWorks(t *testing.T) {
 	if got := text(t, nojs, `[data-testid="bid-row"]`); !strings.Contains(got, "plain") || !strings.Contains(got, "₩100,000") {
 		t.Errorf("row %q", got)
 	}
-	// Wait for the end and the sweeper (within a second), then a reload
-	// shows the result.
-	time.Sleep(time.Until(listed.Add(11500 * time.Millisecond)))
+	// Wait for the end the page states and the sweeper (within a second),
+	// then a reload shows the result.
+	end, err := time.Parse(time.RFC3339, eval[string](t, nojs, `document.querySelector('[data-testid="ends-at"] time').getAttribute("datetime")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(end.Add(2500 * time.Millisecond)))
 	do(t, nojs, "reload", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, id)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="result"]`)))
 	if got := text(t, nojs, `[data-testid="result"]`); !strings.Contains(got, "plain") || !strings.Contains(got, "₩100,000") {
 		t.Errorf("result after reload %q", got)

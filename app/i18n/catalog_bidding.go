@@ -17,6 +17,8 @@ var biddingMessages = map[string]entry{
 	"live.notice.outbid_auto":  {"다른 입찰자의 최대 입찰가가 자동으로 추월했습니다. 현재가 %s", "Outbid by an automatic bid. The price is now %s"},
 	"sell.field.hard_end":      {"정해진 시각에 정확히 마감 (연장 없음)", "End exactly on time (no extensions)"},
 	"sell.hint.hard_end":       {"선택하지 않으면, 마감 %s 전부터 들어온 입찰이 마감을 늦춰 막판 입찰(스나이핑)을 막습니다.", "Unless you tick this, a bid in the last %s moves the end, so last-second sniping does not pay."},
+	"bid.suspended":            {"이용이 정지된 계정은 입찰할 수 없습니다.", "A suspended account cannot bid."},
+	"live.result.reason":       {"운영자 사유: %s", "Operator's reason: %s"},
 	"me.max":                   {"내 최대 입찰가", "Your maximum"},
 	"site.description":         {"실시간 경매: 서버가 보내는 카운트다운, 실시간 입찰 기록, 최대 입찰가 자동 입찰.", "Live auctions: a countdown from the server, bids as they happen, and maximum bids placed for you."},
 	"meta.open":                {"현재가 %s · 입찰 %s건 · %s 마감", "Now %s · %s bids · ends %s"},

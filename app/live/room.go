@@ -122,9 +122,11 @@ func applyBid(r *room, ev *auction.Event) bool {
 	return true
 }
 
-// applyClosed applies a closed event to r, once.
+// applyClosed applies a closed event to r, once (and an operator's cancel
+// of a sale after it).
 func applyClosed(r *room, ev *auction.Event) bool {
-	if r.st.Closed() {
+	// Closing comes once, except that an operator may cancel a sale.
+	if r.st.Closed() && (ev.Status != auction.StatusCancelled || r.st.Status == auction.StatusCancelled) {
 		return false
 	}
 	r.st = ev.State()

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/i18n"
+	"gavel/app/moderation"
 	"gavel/static"
 	"gavel/views"
 	"gavel/views/layout"
@@ -117,6 +118,27 @@ func specimens(v views.Ctx) []pages.Specimen {
 		{Name: "Notice: outbid by an automatic bid", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid_auto", p.Money(130_000)))},
 		{Name: "Notice: outbid, with the room's standing (sent out of band)", C: parts.OutbidNotice(p, 1, "Leica M3 (1957)", "/auctions/1", p.T("live.notice.outbid", p.Money(130_000)))},
 	}
+	suspendedAt := now.Add(-time.Hour)
+	adminResults := pages.Admin{
+		Auctions: []moderation.AuctionRow{
+			{ID: 1, Title: "Leica M3 (1957)", Seller: "camera_kim", Status: "open", Price: 120_000, BidCount: 7},
+			{ID: 2, Title: "Replica watch", Seller: "spammer", Status: "sold", Price: 55_000, BidCount: 2, Hidden: true},
+		},
+		Users: []moderation.UserRow{
+			{ID: 1, Provider: "github", ProviderID: "4242", Nick: "camera_kim", Balance: 1_250_000},
+			{ID: 2, Provider: "kakao", ProviderID: "99", Nick: "spammer", Balance: 0, SuspendedAt: &suspendedAt},
+		},
+	}
+	adminLog := []moderation.Entry{
+		{ID: 2, Admin: "operator", Action: "suspend", UserID: 2, User: "spammer", Reason: "Shill bidding", At: now.Add(-time.Hour)},
+		{ID: 1, Admin: "operator", Action: "cancel", AuctionID: 2, Auction: "Replica watch", Reason: "Counterfeit", At: now.Add(-2 * time.Hour)},
+	}
+	cancelled.Reason = "Counterfeit"
+	list = append(list,
+		pages.Specimen{Name: "Result: cancelled by an operator, with the reason", C: parts.Result(p, cancelled, parts.InPage)},
+		pages.Specimen{Name: "Moderation: search results with their actions", C: pages.AdminResults(v, adminResults)},
+		pages.Specimen{Name: "Moderation: the log", C: pages.AdminLog(v, adminLog)},
+	)
 	for _, kind := range []string{"ok", "error", "info"} {
 		f := &views.Flash{Kind: kind, Text: p.T("sell.created")}
 		list = append(list, pages.Specimen{Name: "Flash: " + kind, C: layout.Flash(f)})

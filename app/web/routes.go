@@ -23,6 +23,7 @@ func (s *Server) routes() {
 
 	app.Use(s.language)
 	app.Use(s.sessionUser)
+	app.Use(suspendedOut)
 	app.Use(s.csrfGuard())
 
 	lim := s.Limits
@@ -68,6 +69,7 @@ func (s *Server) routes() {
 	app.Get("/events", s.events)
 	app.Get("/auctions/:id/ws", s.auctionSocket)
 
+	s.adminRoutes()
 	if !s.Config.IsProduction() {
 		app.Get("/dev/components", s.gallery)
 	}

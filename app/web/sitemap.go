@@ -42,7 +42,7 @@ func (s *Server) sitemap(c *fiber.Ctx) error {
 		ID      int64     `bun:"id"`
 		Created time.Time `bun:"created_at"`
 	}
-	err := s.DB.NewRaw(`SELECT id, created_at FROM auctions WHERE status = 'open' AND ends_at > now()
+	err := s.DB.NewRaw(`SELECT id, created_at FROM auctions WHERE status = 'open' AND ends_at > now() AND NOT hidden
 		ORDER BY ends_at, id LIMIT ?`, sitemapMax).Scan(c.UserContext(), &open)
 	if err != nil {
 		return err

@@ -33,13 +33,15 @@ type State struct {
 	// it, up to Until. Zero for an auction that ends when scheduled.
 	Window time.Duration
 	Until  time.Time
+	// Reason is why an operator cancelled the auction.
+	Reason string
 }
 
 // StateOf is what the fragments show of st, an auction's public state,
 // under the site's soft-close rule sc.
 func StateOf(st auction.State, sc auction.SoftClose) State {
 	v := State{ID: st.ID, Status: st.Status, Price: st.Price, MinNext: st.MinNext(), BidCount: st.BidCount,
-		EndsAt: st.EndsAt, Leader: st.Leader, Extensions: st.Extensions}
+		EndsAt: st.EndsAt, Leader: st.Leader, Extensions: st.Extensions, Reason: st.Reason}
 	v.Window, v.Until = sc.For(st.SoftClose, st.Scheduled)
 	return v
 }
