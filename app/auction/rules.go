@@ -179,10 +179,28 @@ type CreateInput struct {
 	HardEnd bool
 }
 
-// clean makes user text storable: PostgreSQL text refuses NUL and invalid
-// UTF-8, and one such byte must not turn a form into a server error.
+// clean makes user text storable and safe to frame: PostgreSQL text refuses
+// NUL and invalid UTF-8, and one such byte must not turn a form into a
+// server error. Line ends become "\n" (browsers post a textarea's as CRLF),
+// a tab a space, and every other control character (C0, DEL, C1) is
+// dropped: a bare CR is a line end to EventSource, so a title carrying one
+// could forge events in other users' streams.
 func clean(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\r':
+			return '\n'
+		case r == '\t':
+			return ' '
+		case r < 0x20, r >= 0x7f && r < 0xa0:
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // Validate checks a listing without the database and returns its field

@@ -183,3 +183,59 @@ func TestDevProviderGoesThroughGothsInterface(t *testing.T) {
 		t.Errorf("Begin dev when off: %v", err)
 	}
 }
+
+func TestNicknamesAreNFKCAndNeverInvisible(t *testing.T) {
+	for in, want := range map[string]string{
+		"ａｌｉｃｅ": "alice", // full width
+		"ﬁne":   "fine",  // ligature
+		"①②":    "12",
+	} {
+		if got, err := auth.NormalizeNick(in); err != nil || got != want {
+			t.Errorf("NormalizeNick(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{
+		"alice\uFE0F",        // variation selector
+		"al\u034Fice",        // combining grapheme joiner
+		"bob\u200D",          // zero width joiner
+		"\u3164\u3164",       // Hangul filler
+		"a\uFFA0b",           // halfwidth Hangul filler
+		"ev\u202Eil",         // right-to-left override
+		"\u00ADsoft",         // soft hyphen
+		"..ab", "-ab", " _x", // must start with a letter or digit
+	} {
+		if got, err := auth.NormalizeNick(in); err == nil {
+			t.Errorf("NormalizeNick(%q) accepted as %q", in, got)
+		}
+	}
+}
+
+func TestLookalikeNicknamesCannotBothBeTaken(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	alice, _, err := auth.FindOrCreate(ctx, db, auth.Identity{Provider: "dev", ProviderUserID: "alice", Nick: "alice"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := auth.FindOrCreate(ctx, db, auth.Identity{Provider: "dev", ProviderUserID: "b", Nick: "bob"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, look := range []string{"a1ice", "AIice", "аlice" /* Cyrillic а */, "ａｌｉｃｅ", "ALICE"} {
+		if got, err := auth.SetNick(ctx, db, b.ID, look); err != auth.ErrNickTaken {
+			t.Errorf("SetNick(%q) = %q, %v; want ErrNickTaken", look, got, err)
+		}
+	}
+	// A first sign-in with a lookalike gets a suffix instead.
+	u, _, err := auth.FindOrCreate(ctx, db, auth.Identity{Provider: "github", ProviderUserID: "9", Nick: "a1ice"}, 0)
+	if err != nil || u.Nick == "a1ice" {
+		t.Errorf("lookalike first sign-in: %q, %v", u.Nick, err)
+	}
+	if _, err := auth.SetNick(ctx, db, alice.ID, "Alice"); err != nil {
+		t.Errorf("own nick in another case: %v", err)
+	}
+	if got, err := auth.SetNick(ctx, db, b.ID, "alicia"); err != nil {
+		t.Errorf("a different nick: %q %v", got, err)
+	}
+}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -17,7 +18,6 @@ import (
 	"github.com/markbates/goth/providers/google"
 	"github.com/markbates/goth/providers/kakao"
 	"github.com/markbates/goth/providers/naver"
-	"github.com/markbates/goth/providers/openidConnect"
 
 	"gavel/app/config"
 )
@@ -76,12 +76,12 @@ func NewService(cfg *config.Config) (*Service, error) {
 			np.HTTPClient = client
 			p = np
 		case "oidc":
-			op, err := openidConnect.New(pc.Key, pc.Secret, callback,
-				pc.Issuer+"/.well-known/openid-configuration", "openid", "profile", "email")
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			op, err := NewOIDCProvider(ctx, client, pc.Issuer, pc.Key, pc.Secret, callback)
+			cancel()
 			if err != nil {
 				return nil, fmt.Errorf("OIDC_ISSUER: discovery at %s: %w", pc.Issuer, err)
 			}
-			op.HTTPClient = client
 			p = op
 		default:
 			return nil, fmt.Errorf("auth: unknown provider %q", pc.Name)
@@ -109,12 +109,12 @@ func (s *Service) Has(name string) bool {
 	return ok
 }
 
-// supportsPKCE reports whether goth's provider passes a code_verifier to the
-// token endpoint. Only openidConnect does (Session.Authorize reads
-// "code_verifier" from the params); github, google, kakao and naver ignore
-// it, so sending them a challenge would break the exchange.
+// supportsPKCE reports whether the provider passes a code_verifier to the
+// token endpoint. Only the OpenID Connect one does (OIDCSession.Authorize
+// reads "code_verifier" from the params); goth's github, google, kakao and
+// naver ignore it, so sending them a challenge would break the exchange.
 func supportsPKCE(p goth.Provider) bool {
-	_, ok := p.(*openidConnect.Provider)
+	_, ok := p.(*OIDCProvider)
 	return ok
 }
 
@@ -203,6 +203,7 @@ func (s *Service) Complete(name string, pend Pending, params url.Values) (Identi
 		ap[k] = v
 	}
 	ap.Del("code_verifier") // only ever from our session
+	ap.Del("redirect_uri")  // only ever our own callback URL
 	if pend.Verifier != "" {
 		ap.Set("code_verifier", pend.Verifier)
 	}

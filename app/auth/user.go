@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 )
 
 // User is a Gavel account. Identity is (Provider, ProviderUserID), never the
@@ -27,6 +28,7 @@ type User struct {
 	Provider       string     `bun:"provider"`
 	ProviderUserID string     `bun:"provider_user_id"`
 	Nick           string     `bun:"nick"`
+	NickKey        string     `bun:"nick_key,nullzero"` // NickKey(Nick): what uniqueness is checked on
 	Email          string     `bun:"email"`
 	AvatarURL      string     `bun:"avatar_url"`
 	Balance        int64      `bun:"balance"`
@@ -46,27 +48,36 @@ var (
 	ErrNickLength = errors.New("nickname must be 2 to 20 characters")
 	ErrNickChars  = errors.New("nickname has characters that are not allowed")
 	ErrNickTaken  = errors.New("nickname is taken")
+	ErrNickStart  = errors.New("nickname must start with a letter or digit")
 )
 
 // ErrNoUser is returned when a user id names no account.
 var ErrNoUser = errors.New("no such user")
 
-// NormalizeNick trims nick and checks it: 2–20 characters of letters,
-// digits, spaces, '.', '_' and '-'. It does not check uniqueness.
+// NormalizeNick NFKC-normalises and trims nick and checks it: 2–20
+// characters of letters, digits, spaces, '.', '_' and '-' (combining marks
+// on letters too), starting with a letter or digit, none of them invisible
+// (see invisibleRune). It does not check uniqueness.
 func NormalizeNick(nick string) (string, error) {
-	nick = strings.TrimSpace(nick)
+	nick = strings.TrimSpace(norm.NFKC.String(nick))
 	if n := utf8.RuneCountInString(nick); n < NickMin || n > NickMax {
 		return nick, ErrNickLength
 	}
-	for _, r := range nick {
+	for i, r := range nick {
 		if !nickRune(r) {
 			return nick, ErrNickChars
+		}
+		if i == 0 && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return nick, ErrNickStart
 		}
 	}
 	return nick, nil
 }
 
 func nickRune(r rune) bool {
+	if invisibleRune(r) {
+		return false
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) ||
 		r == ' ' || r == '.' || r == '_' || r == '-'
 }
@@ -111,12 +122,12 @@ func findOrCreate(ctx context.Context, tx bun.IDB, id Identity, startingBalance 
 	base := suggestNick(id.Nick)
 	for i := 1; i <= 1000; i++ {
 		nick := withSuffix(base, i)
-		// ON CONFLICT DO NOTHING covers both the identity and the
-		// case-insensitive nickname index: no row back means one of them
-		// is taken, and the lookup below tells which.
-		err := tx.NewRaw(`INSERT INTO users (provider, provider_user_id, nick, email, avatar_url)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *`,
-			id.Provider, id.ProviderUserID, nick, id.Email, id.AvatarURL).Scan(ctx, u)
+		// ON CONFLICT DO NOTHING covers the identity and both nickname
+		// indexes (case, skeleton): no row back means one of them is
+		// taken, and the lookup below tells which.
+		err := tx.NewRaw(`INSERT INTO users (provider, provider_user_id, nick, nick_key, email, avatar_url)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *`,
+			id.Provider, id.ProviderUserID, nick, NickKey(nick), id.Email, id.AvatarURL).Scan(ctx, u)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = tx.NewRaw(`SELECT * FROM users WHERE provider = ? AND provider_user_id = ?`,
 				id.Provider, id.ProviderUserID).Scan(ctx, u)
@@ -146,8 +157,8 @@ func findOrCreate(ctx context.Context, tx bun.IDB, id Identity, startingBalance 
 // characters only, at most NickMax, "user" when too little is left.
 func suggestNick(nick string) string {
 	var b strings.Builder
-	for _, r := range strings.TrimSpace(nick) {
-		if nickRune(r) {
+	for _, r := range strings.TrimSpace(norm.NFKC.String(nick)) {
+		if nickRune(r) && (b.Len() > 0 || unicode.IsLetter(r) || unicode.IsDigit(r)) {
 			b.WriteRune(r)
 		}
 	}
@@ -189,13 +200,14 @@ func UserByID(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 }
 
 // SetNick changes a user's nickname after checking it; ErrNickTaken when
-// another account has it in any letter case.
+// another account has it in any letter case, or one that looks the same
+// (the same NickKey).
 func SetNick(ctx context.Context, db bun.IDB, userID int64, nick string) (string, error) {
 	nick, err := NormalizeNick(nick)
 	if err != nil {
 		return nick, err
 	}
-	res, err := db.NewRaw(`UPDATE users SET nick = ? WHERE id = ?`, nick, userID).Exec(ctx)
+	res, err := db.NewRaw(`UPDATE users SET nick = ?, nick_key = ? WHERE id = ?`, nick, NickKey(nick), userID).Exec(ctx)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return nick, ErrNickTaken

@@ -75,6 +75,11 @@ type Config struct {
 	RateDepositUser int
 	RateDepositIP   int
 	StreamsPerIP    int
+	// RateListing is the new listings per user per hour (RATE_LISTING,
+	// 20): each decodes a photo. ConnsPerIP caps the open connections of
+	// one peer (CONNS_PER_IP, 200; not applied behind TRUSTED_PROXIES).
+	RateListing int
+	ConnsPerIP  int
 
 	// Admins are the operators (ADMINS), each as provider:provider-user-id
 	// (e.g. github:1234567,dev:alice): they get /admin.
@@ -140,6 +145,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		RateDepositUser: int(r.int("RATE_DEPOSIT_USER", 5, 1, 1_000_000)),
 		RateDepositIP:   int(r.int("RATE_DEPOSIT_IP", 20, 1, 1_000_000)),
 		StreamsPerIP:    int(r.int("STREAMS_PER_IP", 50, 1, 1_000_000)),
+		RateListing:     int(r.int("RATE_LISTING", 20, 1, 1_000_000)),
+		ConnsPerIP:      int(r.int("CONNS_PER_IP", 200, 1, 1_000_000)),
 		TrustedProxies:  r.list("TRUSTED_PROXIES"),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
@@ -166,6 +173,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.Providers = append(c.Providers, prov)
 	}
+	devLoginSet := r.str("DEV_LOGIN", "") != ""
 	c.DevLogin = r.bool("DEV_LOGIN", c.Env == Development)
 
 	c.MetricsAddr = r.str("METRICS_ADDR", "")
@@ -182,7 +190,32 @@ func Load(getenv func(string) string) (*Config, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	// The dev login signs anyone in as anyone: on by default only where
+	// nobody else can reach it. A development config with a public or
+	// https origin is most likely a deployment that forgot APP_ENV.
+	if c.Env == Development && !devLoginSet && !IsLoopbackOrigin(c.BaseURL) {
+		return nil, fmt.Errorf("DEV_LOGIN: BASE_URL %s is not a local http address, so the nickname-only dev login is not turned on by itself: "+
+			"set APP_ENV=production for a deployment, or DEV_LOGIN=true (or false) to choose explicitly", c.BaseURL)
+	}
+	return c, nil
+}
+
+// IsLoopbackOrigin reports whether origin is plain http on a loopback host
+// (localhost, 127.0.0.0/8, ::1): reachable only from this machine.
+func IsLoopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) validate() error {
@@ -254,6 +287,13 @@ func (c *Config) validate() error {
 		}
 		if len(c.Providers) == 0 {
 			return fmt.Errorf("APP_ENV: production needs at least one login provider (GITHUB_KEY, GOOGLE_KEY, KAKAO_KEY, NAVER_KEY or OIDC_KEY)")
+		}
+		for _, p := range c.Providers {
+			// The discovery document and the key set that vouch for every
+			// id_token must not travel in the clear.
+			if p.Name == "oidc" && !strings.HasPrefix(p.Issuer, "https://") {
+				return fmt.Errorf("OIDC_ISSUER: %q must be an https URL when APP_ENV=production", p.Issuer)
+			}
 		}
 	}
 	return nil

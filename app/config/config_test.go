@@ -129,6 +129,62 @@ func TestLoadTrustedProxies(t *testing.T) {
 	}
 }
 
+func TestDevLoginIsOnByDefaultOnlyOnALoopbackBaseURL(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env     map[string]string
+		devOn   bool
+		refused bool
+	}{
+		"defaults (127.0.0.1)":   {nil, true, false},
+		"localhost":              {map[string]string{"BASE_URL": "http://localhost:8080"}, true, false},
+		"ipv6 loopback":          {map[string]string{"BASE_URL": "http://[::1]:8080"}, true, false},
+		"listening everywhere":   {map[string]string{"ADDR": "0.0.0.0:8080"}, false, true},
+		"public https":           {map[string]string{"BASE_URL": "https://gavel.example", "GITHUB_KEY": "k", "GITHUB_SECRET": "s"}, false, true},
+		"public http":            {map[string]string{"BASE_URL": "http://203.0.113.7:8080"}, false, true},
+		"https localhost":        {map[string]string{"BASE_URL": "https://localhost:8443"}, false, true},
+		"explicit development":   {map[string]string{"APP_ENV": "development", "BASE_URL": "https://gavel.example"}, false, true},
+		"public, explicitly on":  {map[string]string{"BASE_URL": "https://staging.example", "DEV_LOGIN": "1"}, true, false},
+		"public, explicitly off": {map[string]string{"BASE_URL": "https://gavel.example", "DEV_LOGIN": "false"}, false, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if tc.refused {
+				if err == nil {
+					t.Fatalf("loaded with the dev login %v; want a refusal", c.DevLogin)
+				}
+				msg := err.Error()
+				if !strings.HasPrefix(msg, "DEV_LOGIN: ") || strings.Contains(msg, "\n") || !strings.Contains(msg, "APP_ENV=production") {
+					t.Errorf("want one clear line naming DEV_LOGIN and APP_ENV, got %q", msg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DevLogin != tc.devOn {
+				t.Errorf("dev login %v, want %v", c.DevLogin, tc.devOn)
+			}
+		})
+	}
+}
+
+func TestProductionNeedsAnHTTPSOIDCIssuer(t *testing.T) {
+	prod := func(issuer string) map[string]string {
+		return map[string]string{"APP_ENV": "production", "BASE_URL": "https://gavel.example",
+			"OIDC_KEY": "k", "OIDC_SECRET": "s", "OIDC_ISSUER": issuer}
+	}
+	if _, err := Load(env(prod("http://idp.example"))); err == nil || !strings.HasPrefix(err.Error(), "OIDC_ISSUER: ") {
+		t.Errorf("an http issuer in production: %v, want an OIDC_ISSUER error", err)
+	}
+	if _, err := Load(env(prod("https://idp.example"))); err != nil {
+		t.Errorf("an https issuer in production: %v", err)
+	}
+	// Development keeps a local http issuer (a test provider).
+	if _, err := Load(env(map[string]string{"OIDC_KEY": "k", "OIDC_SECRET": "s", "OIDC_ISSUER": "http://127.0.0.1:9999"})); err != nil {
+		t.Errorf("an http issuer in development: %v", err)
+	}
+}
+
 func TestLogFormatAndLevelAreValidated(t *testing.T) {
 	load := func(m map[string]string) (*Config, error) { return Load(env(m)) }
 	c, err := load(nil)

@@ -25,7 +25,9 @@ func (h *Hub) html(c templ.Component) []byte {
 
 // sse renders c as one SSE frame of event name. templ output has no
 // newlines in practice; any it has become further data lines, which the
-// client joins back with newlines.
+// client joins back with newlines. EventSource ends a line at CR, LF or
+// CRLF, so each of them starts a new data line: user text with a bare CR
+// can never begin a field of its own.
 func (h *Hub) sse(name string, c templ.Component) []byte {
 	body := h.html(c)
 	if body == nil {
@@ -36,10 +38,19 @@ func (h *Hub) sse(name string, c templ.Component) []byte {
 	buf.WriteString("event: ")
 	buf.WriteString(name)
 	buf.WriteByte('\n')
-	for line := range bytes.Lines(body) {
+	for len(body) > 0 {
+		line := body
+		rest := []byte(nil)
+		if i := bytes.IndexAny(body, "\r\n"); i >= 0 {
+			line, rest = body[:i], body[i+1:]
+			if body[i] == '\r' && len(rest) > 0 && rest[0] == '\n' {
+				rest = rest[1:]
+			}
+		}
 		buf.WriteString("data: ")
-		buf.Write(bytes.TrimRight(line, "\r\n"))
+		buf.Write(line)
 		buf.WriteByte('\n')
+		body = rest
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes()

@@ -19,6 +19,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"time"
 
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/webp"
@@ -98,8 +99,12 @@ type Image struct {
 // Process reads an upload and returns it re-encoded: JPEG when it is
 // opaque, PNG when it has transparency, fitted within LargeSide×LargeSide,
 // with a thumbnail fitted within ThumbWidth×ThumbHeight. Neither is ever
-// upscaled.
-func Process(r io.Reader) (*Image, error) {
+// upscaled. Its decode may take DecodeBudget.
+func Process(r io.Reader) (*Image, error) { return ProcessWithin(r, DecodeBudget) }
+
+// ProcessWithin is Process with a decode budget of its own: past it the
+// upload is refused with ErrTooSlow.
+func ProcessWithin(r io.Reader, budget time.Duration) (*Image, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read upload: %w", err)
@@ -115,10 +120,32 @@ func Process(r io.Reader) (*Image, error) {
 	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, ErrNotAnImage
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	if pixels > MaxPixels {
 		return nil, ErrTooManyPixels
 	}
-	src, err := dec.decode(bytes.NewReader(data))
+	switch dec.kind {
+	case TypeJPEG:
+		scans, progressive, err := jpegShape(data)
+		if err != nil {
+			return nil, ErrNotAnImage
+		}
+		if scans > MaxScans {
+			return nil, ErrTooManyScans
+		}
+		if progressive && pixels > MaxHeavyPixels {
+			return nil, ErrTooManyHeavyPixels
+		}
+	case TypePNG:
+		if pngHeavy(data) && pixels > MaxHeavyPixels {
+			return nil, ErrTooManyHeavyPixels
+		}
+	}
+	br := &budgetReader{r: bytes.NewReader(data), deadline: time.Now().Add(budget)}
+	src, err := dec.decode(br)
+	if br.expired {
+		return nil, ErrTooSlow
+	}
 	if err != nil {
 		return nil, ErrNotAnImage
 	}
@@ -154,6 +181,7 @@ func Process(r io.Reader) (*Image, error) {
 // than through image.Decode's registry, so only these formats are ever
 // parsed, whatever else a dependency registers.
 type decoder struct {
+	kind   string // the sniffed content type
 	config func(io.Reader) (image.Config, error)
 	decode func(io.Reader) (image.Image, error)
 }
@@ -163,14 +191,14 @@ type decoder struct {
 func sniff(data []byte) (decoder, error) {
 	switch http.DetectContentType(data) {
 	case "image/jpeg":
-		return decoder{jpeg.DecodeConfig, jpeg.Decode}, nil
+		return decoder{TypeJPEG, jpeg.DecodeConfig, jpeg.Decode}, nil
 	case "image/png":
-		return decoder{png.DecodeConfig, png.Decode}, nil
+		return decoder{TypePNG, png.DecodeConfig, png.Decode}, nil
 	case "image/gif":
 		// gif.Decode stops after the first frame.
-		return decoder{gif.DecodeConfig, gif.Decode}, nil
+		return decoder{"image/gif", gif.DecodeConfig, gif.Decode}, nil
 	case "image/webp":
-		return decoder{webp.DecodeConfig, webp.Decode}, nil
+		return decoder{"image/webp", webp.DecodeConfig, webp.Decode}, nil
 	}
 	return decoder{}, ErrNotAnImage
 }

@@ -185,7 +185,11 @@ func TestTooLargeUploadIsRefused(t *testing.T) {
 
 // pngHeader returns a PNG whose IHDR declares w×h and whose image data is a
 // few bytes: a decompression bomb's shape.
-func pngHeader(w, h uint32) []byte {
+func pngHeader(w, h uint32) []byte { return pngHeaderWith(w, h, nil) }
+
+// pngHeaderWith is pngHeader with the IHDR fields changed by edit (bit
+// depth at 8, interlace at 12).
+func pngHeaderWith(w, h uint32, edit func(ihdr []byte)) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	chunk := func(typ string, data []byte) {
@@ -201,6 +205,9 @@ func pngHeader(w, h uint32) []byte {
 	binary.BigEndian.PutUint32(ihdr[0:], w)
 	binary.BigEndian.PutUint32(ihdr[4:], h)
 	ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA: 4 bytes a pixel once decoded
+	if edit != nil {
+		edit(ihdr)
+	}
 	chunk("IHDR", ihdr)
 	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
 	chunk("IEND", nil)

@@ -90,8 +90,9 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 		Bidder: auction.BidderOptions{Logger: log, SoftClose: rules},
 		Live:   live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log, SoftClose: rules},
 		Web: web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, StreamsPerIP: cfg.StreamsPerIP,
+			ConnsPerIP: cfg.ConnsPerIP,
 			Limits: web.Limits{Window: cfg.RateWindow, Login: cfg.RateLogin, Bid: cfg.RateBid,
-				DepositUser: cfg.RateDepositUser, DepositIP: cfg.RateDepositIP}},
+				DepositUser: cfg.RateDepositUser, DepositIP: cfg.RateDepositIP, Listing: cfg.RateListing}},
 	}
 	for _, t := range tune {
 		t(&p)

@@ -28,11 +28,16 @@ func (s *Server) stateOf(a *auction.Auction) parts.State {
 	return parts.StateOf(a.State(), s.softClose())
 }
 
+// maxListPage is the last page a list serves: past it (24 000 auctions in)
+// nobody browses, and a huge ?page= would overflow the OFFSET into a
+// database error, or make a visitor scan the whole index.
+const maxListPage = 1000
+
 // home lists auctions: the open ones ending soonest (with a title search),
 // the newly listed, or the ended ones.
 func (s *Server) home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	l := pages.List{View: c.Query("view"), Query: strings.TrimSpace(c.Query("q")), Page: max(c.QueryInt("page", 1), 1), Now: time.Now()}
+	l := pages.List{View: c.Query("view"), Query: strings.TrimSpace(c.Query("q")), Page: min(max(c.QueryInt("page", 1), 1), maxListPage), Now: time.Now()}
 	var pg auction.Page
 	var cards *renders
 	var err error

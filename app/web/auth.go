@@ -179,6 +179,8 @@ func nickErrorKey(err error) string {
 		return "profile.nick.taken"
 	case errors.Is(err, auth.ErrNickChars):
 		return "profile.nick.chars"
+	case errors.Is(err, auth.ErrNickStart):
+		return "profile.nick.start"
 	default:
 		return "profile.nick.length"
 	}

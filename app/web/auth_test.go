@@ -418,8 +418,10 @@ func TestRateLimitsCountTheClientATrustedProxyNames(t *testing.T) {
 		a := start(t, env, withLimits(web.Limits{Login: 1}))
 		attempt := func(ip string) int {
 			c := a.newClient()
-			resp, _ := c.get(t, "/auth/dev")
-			_, doc := c.get(t, resp.Header.Get("Location"))
+			// The proxy names the client on every request, the start of
+			// the sign-in (itself throttled) included.
+			resp, _ := c.get(t, "/auth/dev", "X-Real-IP", ip)
+			_, doc := c.get(t, resp.Header.Get("Location"), "X-Real-IP", ip)
 			state, _ := doc.Find(`input[name="state"]`).Attr("value")
 			resp, _ = c.postForm(t, "/auth/dev/form", url.Values{"nick": {"n" + ip}, "state": {state}}, "X-Real-IP", ip)
 			return resp.StatusCode

@@ -174,7 +174,7 @@ func (s *Server) events(c *fiber.Ctx) error {
 	}
 	// Everything the stream needs is copied out of c here: the stream
 	// writer runs after this handler returns, when c is reused.
-	ip := strings.Clone(c.IP())
+	ip := clientKey(c)
 	if !s.sseStreams.acquire(ip) {
 		return liveError(c, fiber.StatusTooManyRequests, p.T("live.err.busy"))
 	}
@@ -333,7 +333,7 @@ func (s *Server) auctionSocket(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return fiber.ErrNotFound
 	}
-	ip := strings.Clone(c.IP())
+	ip := clientKey(c)
 	if !s.wsStreams.acquire(ip) {
 		return liveError(c, fiber.StatusTooManyRequests, p.T("live.err.busy"))
 	}

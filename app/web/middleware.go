@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/valyala/fasthttp"
 
 	"gavel/app/i18n"
 )
@@ -32,7 +34,7 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 		"path", c.Path(),
 		"status", status,
 		"duration", time.Since(start).Round(time.Microsecond),
-		"ip", c.IP(),
+		"ip", clientIP(c).String(),
 		"request_id", requestID(c),
 	)
 	return err
@@ -60,19 +62,48 @@ func securityHeaders(secure bool) fiber.Handler {
 		if secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000")
 		}
-		if isStream(c.Path()) {
+		if c.Path() == "/events" || isSocketUpgrade(c) {
 			// No document: the page policies mean nothing to an event
 			// stream or a socket, and a hijacked connection keeps its
-			// response headers in memory for its whole life.
+			// response headers in memory for its whole life. Anything
+			// else, an error page at a socket's URL included, is a page.
 			return c.Next()
 		}
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		setPageHeaders(h)
 		return c.Next()
 	}
+}
+
+// setPageHeaders sets the policies of an HTML document.
+func setPageHeaders(h *fasthttp.ResponseHeader) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+}
+
+// isSocketUpgrade reports whether c is a WebSocket upgrade request for an
+// auction's socket (/auctions/ID/ws), the one route that upgrades.
+func isSocketUpgrade(c *fiber.Ctx) bool {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return false
+	}
+	id, ok := strings.CutPrefix(c.Path(), "/auctions/")
+	if !ok {
+		return false
+	}
+	id, ok = strings.CutSuffix(id, "/ws")
+	if !ok || id == "" {
+		return false
+	}
+	for _, r := range id {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isStream reports whether path is a long-lived stream (SSE, WebSocket),

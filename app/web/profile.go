@@ -31,7 +31,7 @@ func (s *Server) profileUpdate(c *fiber.Ctx) error {
 	m.Nick = nick
 	if err != nil {
 		var known bool
-		for _, e := range []error{auth.ErrNickLength, auth.ErrNickChars, auth.ErrNickTaken} {
+		for _, e := range []error{auth.ErrNickLength, auth.ErrNickChars, auth.ErrNickStart, auth.ErrNickTaken} {
 			known = known || errors.Is(err, e)
 		}
 		if !known {

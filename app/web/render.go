@@ -154,6 +154,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			key = "error.500"
 		}
 	}
+	// Errors fasthttp answers before any middleware (a body over its
+	// limit) reach here too: the error page is a page like any other.
+	setPageHeaders(&c.Response().Header)
 	v := s.view(c, printer(c).T("error.title"))
 	e := pages.ErrorView{Status: status, Message: v.T(key), RequestID: requestID(c)}
 	if rerr := page(c, status, pages.Error(v, e), pages.ErrorBody(v, e)); rerr != nil {

@@ -38,12 +38,14 @@ func (s *Server) routes() {
 	loginLimit := rateLimit(lim.Login, lim.Window, byIP("login:"), "auth.rate_limited")
 	depositByUser := rateLimit(lim.DepositUser, lim.Window, byUser("deposit:"), "wallet.rate_limited")
 	depositByIP := rateLimit(lim.DepositIP, lim.Window, byIP("deposit:"), "wallet.rate_limited")
+	// Every listing decodes a photo: a user cannot keep the decode slots busy.
+	listingLimit := rateLimit(lim.Listing, lim.ListingWindow, byUser("listing:"), "sell.rate_limited")
 
 	app.Get("/", s.home)
 	app.Post("/lang", s.langSet)
 
 	app.Get("/auctions/new", requireUser, s.sellForm)
-	app.Post("/auctions", requireUser, s.auctionCreate)
+	app.Post("/auctions", requireUser, listingLimit, s.auctionCreate)
 	app.Get("/auctions/:id", s.auctionShow)
 	app.Get("/auctions/:id/bids", s.bidsOlder)
 	app.Post("/auctions/:id/bids", requireUser, s.bidLimit(), s.bidCreate)
@@ -58,7 +60,10 @@ func (s *Server) routes() {
 		app.Get(auth.DevFormPath, s.devLoginForm)
 		app.Post(auth.DevFormPath, loginLimit, s.devLoginSubmit)
 	}
-	app.Get("/auth/:provider", s.authBegin)
+	// Each begun sign-in writes its state beside a session: as throttled as
+	// the sign-ins themselves, counted apart so one sign-in is one of each.
+	authBeginLimit := rateLimit(lim.Login, lim.Window, byIP("auth-begin:"), "auth.rate_limited")
+	app.Get("/auth/:provider", authBeginLimit, s.authBegin)
 	app.Get("/auth/:provider/callback", loginLimit, s.authCallback)
 
 	app.Get("/me/profile", requireUser, s.profileShow)

@@ -3,6 +3,8 @@
 package web
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
+	"github.com/valyala/fasthttp"
 
 	"gavel/app/auction"
 	"gavel/app/auth"
@@ -49,7 +52,26 @@ type Deps struct {
 	// CSRFKey signs the CSRF tokens; every instance behind one site needs
 	// the same (server.New reads the shared one). Nil: a random key.
 	CSRFKey []byte
+	// WriteTimeout bounds writing one response; default a minute. The
+	// live streams are not cut by it: fasthttp clears a connection's
+	// deadlines before a hijack handler runs, and both streams hijack.
+	WriteTimeout time.Duration
+	// ConnsPerIP caps the open connections of one peer address (an IPv6
+	// /64); default both kinds of stream plus 100. Off when
+	// TRUSTED_PROXIES is set: every connection then comes from a proxy.
+	ConnsPerIP int
 }
+
+// Body limits: only the sell form carries a photo.
+const (
+	uploadBodyLimit = 11 << 20 // one photo (10 MB) and the form around it
+	smallBodyLimit  = 64 << 10 // every other form is a few fields
+)
+
+// defaultWriteTimeout lets a slow client take a 10 MB photo at about
+// 170 KB/s, and no longer holds a goroutine and a buffered body for one
+// that never reads.
+const defaultWriteTimeout = time.Minute
 
 // Limits are per-instance rate limits (in memory: each instance counts on
 // its own).
@@ -59,6 +81,10 @@ type Limits struct {
 	DepositUser int           // deposits per user per window; default 5
 	DepositIP   int           // deposits per IP per window; default 20
 	Bid         int           // bids per user per window; default 60
+	// Listing is the new listings (POST /auctions, each a photo decode)
+	// per user per ListingWindow; default 20 an hour.
+	Listing       int
+	ListingWindow time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -77,6 +103,12 @@ func (l Limits) withDefaults() Limits {
 	if l.DepositIP <= 0 {
 		l.DepositIP = 20
 	}
+	if l.Listing <= 0 {
+		l.Listing = 20
+	}
+	if l.ListingWindow <= 0 {
+		l.ListingWindow = time.Hour
+	}
 	return l
 }
 
@@ -92,8 +124,10 @@ type Server struct {
 	lists       *listCache
 	rooms       *roomCache
 
-	// photos bounds the photos decoded at once: a 40-megapixel upload
-	// takes ~160 MB and a second of CPU while it is re-encoded.
+	// photos bounds the photos decoded at once: an upload at the caps
+	// takes up to ~425 MB while it is decoded and resized (see media's
+	// limits) and a second or two of CPU, its decode at most
+	// media.DecodeBudget.
 	photos chan struct{}
 
 	// stopping ends when shutdown begins, so that long-lived streams end
@@ -137,9 +171,11 @@ func New(d Deps) *Server {
 		AppName:               "gavel",
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
-		// Room for one photo (10 MB) and the form around it.
-		BodyLimit:      11 << 20,
+		// The largest body of any route; bodyLimits lowers it per route
+		// before the body is read.
+		BodyLimit:      uploadBodyLimit,
 		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   cmp.Or(d.WriteTimeout, defaultWriteTimeout),
 		IdleTimeout:    90 * time.Second,
 		ReadBufferSize: 16 << 10, // session and language cookies, OAuth callbacks
 		// Behind trusted load balancers the client is the one they name in
@@ -148,21 +184,54 @@ func New(d Deps) *Server {
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
+		// c.IP() then skips an empty or malformed header for the peer;
+		// Gavel's own limits use clientIP, which also canonicalises.
+		EnableIPValidation: true,
 		// Return each connection's read buffer to the pool once a request is
 		// read: an open SSE stream or WebSocket would otherwise hold its
 		// 16 KB for hours (measured: 42 → 26 KB per idle stream).
 		ReduceMemoryUsage: true,
-		// No WriteTimeout: it would cut the SSE and WebSocket streams.
 	})
+	s.app.Server().HeaderReceived = bodyLimits
 	s.routes()
 	return s
+}
+
+// bodyLimits gives each request its body limit once its header is read,
+// so fasthttp answers 413 without reading (or buffering) more: the upload
+// route's is uploadBodyLimit, every other smallBodyLimit.
+func bodyLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if isUpload(h.Method(), h.RequestURI()) {
+		return fasthttp.RequestConfig{MaxRequestBodySize: uploadBodyLimit}
+	}
+	return fasthttp.RequestConfig{MaxRequestBodySize: smallBodyLimit}
+}
+
+// isUpload reports whether a request is POST /auctions (Fiber's routing is
+// case-insensitive and allows a trailing slash).
+func isUpload(method, uri []byte) bool {
+	if string(method) != fiber.MethodPost {
+		return false
+	}
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	uri = bytes.TrimSuffix(uri, []byte("/"))
+	return bytes.EqualFold(uri, []byte("/auctions"))
 }
 
 // App returns the Fiber app, for tests that call app.Test.
 func (s *Server) App() *fiber.App { return s.app }
 
-// Serve serves HTTP on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+// Serve serves HTTP on ln until Shutdown. Without trusted proxies each
+// peer may hold ConnsPerIP connections; behind them every connection is
+// a proxy's, and the proxy caps its clients.
+func (s *Server) Serve(ln net.Listener) error {
+	if len(s.Config.TrustedProxies) == 0 {
+		ln = newConnLimitListener(ln, cmp.Or(s.ConnsPerIP, 2*s.sseStreams.max+100))
+	}
+	return s.app.Listener(ln)
+}
 
 // Shutdown ends the streams, stops accepting and waits (until ctx ends) for
 // requests in flight.
@@ -188,5 +257,5 @@ func proxyHeader(trusted []string) string {
 	if len(trusted) == 0 {
 		return ""
 	}
-	return "X-Real-IP"
+	return realIPHeader
 }

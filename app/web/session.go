@@ -215,7 +215,7 @@ func rateLimit(max int, window time.Duration, key func(*fiber.Ctx) string, msgKe
 }
 
 func byIP(prefix string) func(*fiber.Ctx) string {
-	return func(c *fiber.Ctx) string { return prefix + c.IP() }
+	return func(c *fiber.Ctx) string { return prefix + clientKey(c) }
 }
 
 func byUser(prefix string) func(*fiber.Ctx) string {
@@ -223,6 +223,6 @@ func byUser(prefix string) func(*fiber.Ctx) string {
 		if u := currentUser(c); u != nil {
 			return prefix + strconv.FormatInt(u.ID, 10)
 		}
-		return prefix + "ip:" + c.IP()
+		return prefix + "ip:" + clientKey(c)
 	}
 }

@@ -104,7 +104,7 @@ func TestSessionCookieFlags(t *testing.T) {
 
 	// Behind TLS (an https BASE_URL) the cookies are Secure.
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"BASE_URL": "https://gavel.example"}[k]
+		return map[string]string{"BASE_URL": "https://gavel.example", "DEV_LOGIN": "false"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)

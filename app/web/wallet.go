@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -27,13 +28,30 @@ func (s *Server) walletShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if n, err := strconv.ParseInt(c.Query("deposited"), 10, 64); err == nil && n > 0 {
-		v := s.view(c, printer(c).T("wallet.title"))
-		v.Flash = &views.Flash{Kind: "ok", Text: v.T("wallet.deposited", v.Money(n))}
-		return page(c, fiber.StatusOK, pages.Wallet(v, m), pages.WalletBody(v, m))
+	if c.Query("deposited") != "" {
+		// The amount comes from the one-time flash the deposit left beside
+		// the session, never from the URL: a link cannot make the page
+		// claim a deposit that did not happen.
+		raw, err := s.sessionRows.Take(depositFlashKey(c.Cookies(SessionCookie)))
+		if err != nil {
+			return err
+		}
+		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil && n > 0 {
+			v := s.view(c, printer(c).T("wallet.title"))
+			v.Flash = &views.Flash{Kind: "ok", Text: v.T("wallet.deposited", v.Money(n))}
+			return page(c, fiber.StatusOK, pages.Wallet(v, m), pages.WalletBody(v, m))
+		}
 	}
 	return s.renderWallet(c, fiber.StatusOK, m)
 }
+
+// depositFlashTTL bounds how long a deposit's flash waits for its page.
+const depositFlashTTL = 5 * time.Minute
+
+// depositFlashKey is the storage key of session id's deposit flash. It is
+// kept beside the session, like a started sign-in, so a page view that
+// rewrites the session cannot lose it.
+func depositFlashKey(id string) string { return "flash:deposit:" + id }
 
 func (s *Server) walletView(c *fiber.Ctx) (pages.WalletView, error) {
 	u := currentUser(c)
@@ -103,7 +121,12 @@ func (s *Server) depositCreate(c *fiber.Ctx) error {
 		// The balance changed: the page after the redirect must not show
 		// this instance's copy (the notice may still be on its way).
 		s.Cache.ForgetUser(u.ID)
-		return c.Redirect("/wallet?deposited="+strconv.FormatInt(amount, 10), fiber.StatusSeeOther)
+		if sid := c.Cookies(SessionCookie); sid != "" {
+			if err := s.sessionRows.Set(depositFlashKey(sid), []byte(strconv.FormatInt(amount, 10)), depositFlashTTL); err != nil {
+				return err
+			}
+		}
+		return c.Redirect("/wallet?deposited=1", fiber.StatusSeeOther)
 	}
 	var msg string
 	var capErr *wallet.CapError
