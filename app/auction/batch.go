@@ -22,6 +22,11 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
+// lockWait bounds getting a connection and the batch's locks: a little
+// more than the pool's lock_timeout (5 s), after which PostgreSQL gives up
+// waiting itself. Nothing is written by then, so giving up is safe.
+const lockWait = 6 * time.Second
+
 // errUnconfirmed marks a batch whose COMMIT got no answer: it may or may not
 // have taken effect, and must be found out, never run again blindly.
 type errUnconfirmed struct {
@@ -53,7 +58,11 @@ func (e *errUnconfirmed) Unwrap() error { return e.err }
 // trip and the commit. Statements use $n parameters with fixed texts, so
 // pgx prepares each once per connection.
 func (b *Bidder) runBatch(ctx context.Context, auctionID int64, batch []*request) (res []result, err error) {
-	conn, err := b.db.DB.Conn(ctx)
+	// A connection, and the locks, within lockWait: a database that does
+	// not answer is found out in seconds, not at the batch's deadline.
+	cctx, cancel := context.WithTimeout(ctx, lockWait)
+	conn, err := b.db.DB.Conn(cctx)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("bid batch: %w", err)
 	}
@@ -101,7 +110,9 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 		}
 	}
 	open = true
-	l, now, answered, err := lockLot(ctx, pc, auctionID, ids, keyBidders, keys)
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	l, now, answered, err := lockLot(lctx, pc, auctionID, ids, keyBidders, keys)
+	cancel()
 	if errors.Is(err, pgx.ErrNoRows) {
 		for i := range res {
 			res[i].err = ErrNotFound

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"gavel/app/db"
 )
 
 // Bidder places bids. A bid needs the auction's row lock, and a lock held
@@ -355,8 +357,12 @@ func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 		return b.confirm(ctx, auctionID, batch, uc)
 	}
 	res = make([]result, len(batch))
-	if len(batch) == 1 {
-		res[0].err = err
+	if len(batch) == 1 || db.Unavailable(err) {
+		// One bid, or a database that is not answering: trying the bids
+		// one by one would only make each wait again.
+		for i := range res {
+			res[i].err = err
+		}
 		return res
 	}
 	for i := range batch {
