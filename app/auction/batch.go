@@ -383,8 +383,10 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders
 			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids)
 	// The keys already placed, read once the locks are held (a statement of
 	// its own, so it sees every batch committed before them).
-	pb.Queue(`SELECT k.bidder_id, k.key, k.answer FROM bid_keys k
-		JOIN unnest($1::bigint[], $2::text[]) AS x(b, k) ON k.bidder_id = x.b AND k.key = x.k`, keyBidders, keys)
+	if len(keys) > 0 {
+		pb.Queue(`SELECT k.bidder_id, k.key, k.answer FROM bid_keys k
+			JOIN unnest($1::bigint[], $2::text[]) AS x(b, k) ON k.bidder_id = x.b AND k.key = x.k`, keyBidders, keys)
+	}
 	br := pc.SendBatch(ctx, &pb)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
@@ -422,12 +424,15 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders
 	if n == 0 {
 		return nil, time.Time{}, nil, pgx.ErrNoRows
 	}
+	answered := map[submissionKey]Placed{}
+	if len(keys) == 0 {
+		return l, now, answered, nil
+	}
 	kr, err := br.Query()
 	if err != nil {
 		return nil, time.Time{}, nil, fmt.Errorf("read bid keys: %w", err)
 	}
 	defer kr.Close()
-	answered := map[submissionKey]Placed{}
 	for kr.Next() {
 		var k submissionKey
 		var answer []byte
