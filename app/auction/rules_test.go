@@ -520,3 +520,31 @@ func TestBidsCertainlyTooLowAreRefusedWithoutATransaction(t *testing.T) {
 		t.Errorf("batches %d -> %d, fast refusals %d -> %d", batches, b3, fast, f3)
 	}
 }
+
+// The database's own backstop for bid rows: a row stamped earlier than its
+// transaction began (a stale clock or a bug in the writer), later than the
+// database's clock, or below the bid before it is refused, whatever the
+// application says.
+func TestBidsGuardChecksTheClockAndThatBidsNeverFall(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	bob := f.user("bob", 1_000_000)
+	id := f.auction(seller, 1_000)
+	b := newBidder(t, f.db, auction.BidderOptions{})
+	if _, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 5_000}); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range map[string]string{
+		"stamped before its transaction": `INSERT INTO bids (auction_id, bidder_id, amount, created_at) VALUES (?, ?, 2000, now() - interval '1 second')`,
+		"stamped in the future":          `INSERT INTO bids (auction_id, bidder_id, amount, created_at) VALUES (?, ?, 2000, clock_timestamp() + interval '1 minute')`,
+		"below the bid before it":        `INSERT INTO bids (auction_id, bidder_id, amount) VALUES (?, ?, 999)`,
+	} {
+		if _, err := f.db.ExecContext(f.ctx, q, id, bob); err == nil || !strings.Contains(err.Error(), "23514") {
+			t.Errorf("a bid %s: %v, want a check violation", name, err)
+		}
+	}
+	if n := f.int64(`SELECT count(*) FROM bids WHERE auction_id = ?`, id); n != 1 {
+		t.Errorf("%d rows", n)
+	}
+}

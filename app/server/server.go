@@ -38,6 +38,7 @@ type Server struct {
 	// manualSettle: no background sweeper (Parts.ManualSettle); demo:
 	// the demo runs (Parts.Demo).
 	manualSettle, demo bool
+	clock              *dbClock
 	db                 *bun.DB
 	cache              *auth.Cache
 	metrics            *metrics.Metrics
@@ -65,6 +66,9 @@ type Parts struct {
 	// Demo fills an empty database with demo listings and runs demo
 	// bidders (`gavel demo`); development only.
 	Demo bool
+	// LocalClock is this machine's clock (default time.Now); pages and the
+	// live layer use it corrected to the database's.
+	LocalClock func() time.Time
 }
 
 // Tuning changes an instance's parts before they start, for tests and
@@ -97,6 +101,17 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 	for _, t := range tune {
 		t(&p)
 	}
+	clock := &dbClock{local: p.LocalClock}
+	if clock.local == nil {
+		clock.local = time.Now
+	}
+	mctx, mcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err = clock.measure(mctx, bdb)
+	mcancel()
+	if err != nil {
+		return nil, fmt.Errorf("read the database's clock: %w", err)
+	}
+	p.Live.Now, p.Web.Now = clock.Now, clock.Now
 	if p.Demo && cfg.IsProduction() {
 		return nil, errors.New("demo: the demo runs in development only, never with APP_ENV=production")
 	}
@@ -108,6 +123,7 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 		manualSettle: p.ManualSettle,
 		demo:         p.Demo,
 		db:           bdb,
+		clock:        clock,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	sctx, scancel := context.WithTimeout(s.ctx, 10*time.Second)
@@ -194,6 +210,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			})
 		}
 		s.loop(s.live.Run)
+		s.loop(func(ctx context.Context) { s.clock.run(ctx, s.db) })
 		s.loop(s.cache.Run)
 		if s.metricsLn != nil {
 			s.loop(func(ctx context.Context) { metrics.Serve(ctx, s.metricsLn, s.metrics.Handler(), s.log) })

@@ -37,7 +37,7 @@ const maxListPage = 1000
 // the newly listed, or the ended ones.
 func (s *Server) home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	l := pages.List{View: c.Query("view"), Query: strings.TrimSpace(c.Query("q")), Page: min(max(c.QueryInt("page", 1), 1), maxListPage), Now: time.Now()}
+	l := pages.List{View: c.Query("view"), Query: strings.TrimSpace(c.Query("q")), Page: min(max(c.QueryInt("page", 1), 1), maxListPage), Now: s.Now()}
 	var pg auction.Page
 	var cards *renders
 	var err error
@@ -222,7 +222,7 @@ func (s *Server) roomOf(c *fiber.Ctx, a *auction.Auction) (pages.Room, error) {
 	id := a.ID
 	r := pages.Room{
 		ID: a.ID, Title: a.Title, Description: a.Description, ImageID: a.ImageID, Seller: a.Seller,
-		StartPrice: a.StartPrice, State: s.stateOf(a), Now: time.Now(),
+		StartPrice: a.StartPrice, State: s.stateOf(a), Now: s.Now(),
 	}
 	switch u := currentUser(c); {
 	case u == nil:
@@ -420,7 +420,7 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 		// going away) must not answer otherwise. The form is drawn from
 		// what the bid's own answer says.
 		s.Log.Warn("bid answer: read the room", "auction", id, "err", err)
-		r := pages.Room{ID: id, Viewer: pages.Bidder, Now: time.Now(), Form: f,
+		r := pages.Room{ID: id, Viewer: pages.Bidder, Now: s.Now(), Form: f,
 			State: parts.State{ID: id, Status: auction.StatusOpen, Price: placed.Price, MinNext: placed.MinNext, EndsAt: placed.EndsAt},
 			Mine:  pages.Standing{Max: placed.Max, Leading: placed.Leading}}
 		return render(c, fiber.StatusOK, pages.BidFormBody(s.view(c, ""), r))

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/auction"
@@ -41,7 +39,7 @@ func (s *Server) mySelling(c *fiber.Ctx) error {
 			v.Watch = append(v.Watch, list[i].ID)
 		}
 	}
-	return render(c, fiber.StatusOK, pages.MySelling(v, rows, time.Now()))
+	return render(c, fiber.StatusOK, pages.MySelling(v, rows, s.Now()))
 }
 
 // myBids lists the auctions the user bid on and where they stand.
@@ -60,5 +58,5 @@ func (s *Server) myBids(c *fiber.Ctx) error {
 			v.Watch = append(v.Watch, list[i].ID)
 		}
 	}
-	return render(c, fiber.StatusOK, pages.MyBids(v, rows, time.Now()))
+	return render(c, fiber.StatusOK, pages.MyBids(v, rows, s.Now()))
 }

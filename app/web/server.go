@@ -40,6 +40,9 @@ type Deps struct {
 	// Live carries countdowns and bid rows to open pages; nil answers the
 	// stream routes with 503.
 	Live *live.Hub
+	// Now is the clock pages decide "ended" by: the database's, as the
+	// instance measures it (default time.Now).
+	Now func() time.Time
 	// StreamsPerIP caps the open live streams of each kind (SSE,
 	// WebSocket) per client address; default 50.
 	StreamsPerIP int
@@ -149,6 +152,9 @@ func New(d Deps) *Server {
 		d.Auth = &auth.Service{}
 	}
 	d.Limits = d.Limits.withDefaults()
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	stopping, stop := context.WithCancel(context.Background())
 	s := &Server{Deps: d, stopping: stopping, stop: stop, photos: make(chan struct{}, 2),
 		sseStreams: newStreamCounter(d.StreamsPerIP), wsStreams: newStreamCounter(d.StreamsPerIP),
