@@ -2,14 +2,18 @@ package server_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"gavel/app/auction"
+	"gavel/app/config"
 	"gavel/app/db"
 	"gavel/app/db/dbtest"
 	"gavel/app/fixture"
+	"gavel/app/server"
 	"gavel/app/server/servertest"
 )
 
@@ -79,5 +83,30 @@ func TestAuctionsThatEndWhileTheAppIsDownAreSettledOnceAfterRestart(t *testing.T
 	}
 	if sellerBalance != 1_000_000+sold*1000 || bidderBalance != 1_000_000-sold*1000 {
 		t.Errorf("balances: seller %d, bidder %d: money moved other than once per sale", sellerBalance, bidderBalance)
+	}
+}
+
+// The demo fills a database with listings and fake bidders: never in
+// production.
+func TestTheDemoRefusesToRunInProduction(t *testing.T) {
+	url := dbtest.URL(t)
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"APP_ENV": "production", "BASE_URL": "https://gavel.example",
+			"GITHUB_KEY": "k", "GITHUB_SECRET": "s", "DATABASE_URL": url}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	srv, err := server.New(cfg, bdb, slog.New(slog.DiscardHandler), func(p *server.Parts) { p.Demo = true })
+	if err == nil || !strings.Contains(err.Error(), "production") {
+		t.Errorf("the demo in production: %v, %v", srv, err)
+	}
+	if _, err := server.New(cfg, bdb, slog.New(slog.DiscardHandler)); err != nil {
+		t.Errorf("production without the demo: %v", err)
 	}
 }
