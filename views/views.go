@@ -89,16 +89,21 @@ func (c Ctx) EventsURL() string {
 	if len(c.Watch) == 0 && c.User == nil {
 		return ""
 	}
-	u := "/events"
+	u := "/events?"
 	for i, id := range c.Watch {
 		if i == 0 {
-			u += "?auctions="
+			u += "auctions="
 		} else {
 			u += ","
 		}
 		u += strconv.FormatInt(id, 10)
 	}
-	return u
+	if len(c.Watch) > 0 {
+		u += "&"
+	}
+	// The page's language, which may have come from its URL (?lang=):
+	// the stream renders its fragments in it.
+	return u + "lang=" + string(c.P.Lang())
 }
 
 func id(prefix string, n int64) string { return prefix + strconv.FormatInt(n, 10) }
@@ -146,8 +151,11 @@ const NoticeEvent = "notice"
 // NoticesID is the DOM id of the region personal notices are added to.
 const NoticesID = "notices"
 
-// AuctionWSURL is the WebSocket that streams an auction's bid rows.
-func AuctionWSURL(a int64) string { return "/auctions/" + strconv.FormatInt(a, 10) + "/ws" }
+// AuctionWSURL is the WebSocket that streams an auction's bid rows,
+// rendered in language lang.
+func AuctionWSURL(a int64, lang i18n.Lang) string {
+	return "/auctions/" + strconv.FormatInt(a, 10) + "/ws?lang=" + string(lang)
+}
 
 // AuctionURL is an auction's room.
 func AuctionURL(a int64) string { return "/auctions/" + strconv.FormatInt(a, 10) }

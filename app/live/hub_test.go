@@ -64,7 +64,7 @@ func TestBidHistoryIsAPoliteLiveRegionOnTheAuctionSocket(t *testing.T) {
 	if ext, _ := sec.Attr("hx-ext"); ext != "ws" {
 		t.Errorf("hx-ext %q", ext)
 	}
-	if u, _ := sec.Attr("ws-connect"); u != views.AuctionWSURL(3) {
+	if u, _ := sec.Attr("ws-connect"); u != views.AuctionWSURL(3, i18n.English) {
 		t.Errorf("ws-connect %q", u)
 	}
 	if l, _ := sec.Find("[aria-live]").Attr("aria-live"); l != "polite" {

@@ -176,7 +176,7 @@ func TestSellingWithAPhotoOpensTheRoomAndServesTheImage(t *testing.T) {
 		card.Find(`[data-testid="countdown"]`).Length() != 1 {
 		t.Errorf("home card: %q", card.Text())
 	}
-	if sse, _ := doc.Find("body").Attr("sse-connect"); sse != fmt.Sprintf("/events?auctions=%d", id) {
+	if sse, _ := doc.Find("body").Attr("sse-connect"); sse != fmt.Sprintf("/events?auctions=%d&lang=ko", id) {
 		t.Errorf("home streams %q", sse)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -109,5 +110,23 @@ func TestSitemapListsOpenAuctionsInBothLanguages(t *testing.T) {
 	}
 	if locs[fmt.Sprintf("%s/auctions/%d?lang=ko", a.URL, gone)] || len(doc.URLs) != 4 {
 		t.Errorf("the sitemap lists %d URLs: %v", len(doc.URLs), locs)
+	}
+}
+
+// A page whose language came from its URL streams in that language too:
+// its SSE and WebSocket URLs carry it.
+func TestAPageInTheURLsLanguageStreamsInIt(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, noLimits)
+	id := a.as(t, "seller").sell(t, "Lamp", 1_000, "1h0m0s")
+	_, doc := a.newClient().get(t, fmt.Sprintf("/auctions/%d?lang=en", id), "Accept-Language", "ko")
+	events := doc.Find("body").AttrOr("sse-connect", "")
+	ws := doc.Find(`[data-testid="bid-history"]`).AttrOr("ws-connect", "")
+	if !strings.HasSuffix(events, "lang=en") || !strings.HasSuffix(ws, "?lang=en") {
+		t.Fatalf("stream URLs %q and %q", events, ws)
+	}
+	s := openSSE(t, a.URL+events, "Accept-Language", "ko")
+	if cd := fragment(t, s.next(t, fmt.Sprintf("countdown-%d", id), 3*time.Second).Data); !strings.Contains(cd.Text(), "left") {
+		t.Errorf("the stream speaks %q", cd.Text())
 	}
 }
