@@ -166,9 +166,6 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 	if b.beforeWrite != nil {
 		b.beforeWrite()
 	}
-	if b.beforeCommit != nil {
-		b.beforeCommit()
-	}
 	rowIDs, err := b.writeAndCommit(ctx, pc, l, now, rows, maxes, fresh)
 	var uc *errUnconfirmed
 	if errors.As(err, &uc) {

@@ -34,10 +34,9 @@ type Bidder struct {
 	// fast counts the bids refused from a state seen, without a
 	// transaction; batches counts the transactions run.
 	fast, batches atomic.Int64
-	// beforeWrite and beforeCommit, when set (by tests), run between
-	// judging a batch and writing it, and between writing and COMMIT, with
-	// every lock held.
-	beforeWrite, beforeCommit func()
+	// beforeWrite, when set (by tests), runs between judging a batch and
+	// its last round trip (the write and COMMIT), with every lock held.
+	beforeWrite func()
 
 	mu      sync.Mutex
 	writers map[int64]*writer // by auction id

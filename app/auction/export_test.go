@@ -11,8 +11,9 @@ func Writers(b *Bidder) int {
 // held, before they write.
 func HoldBeforeWrite(b *Bidder, f func()) { b.beforeWrite = f }
 
-// HoldBeforeCommit makes b's batches run f after writing, before COMMIT.
-func HoldBeforeCommit(b *Bidder, f func()) { b.beforeCommit = f }
+// HoldBeforeCommit makes b's batches run f before COMMIT: the write and
+// the COMMIT go in one round trip, so that is before the write too.
+func HoldBeforeCommit(b *Bidder, f func()) { b.beforeWrite = f }
 
 // Transactions reports how many batch transactions b has run, and how many
 // bids it refused without one.

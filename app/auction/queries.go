@@ -126,9 +126,9 @@ func listPage(ctx context.Context, db bun.IDB, page int, where, order string, ar
 	return p, nil
 }
 
-// likePattern matches s anywhere, with LIKE's wildcards in s taken
+// LikePattern matches s anywhere, with LIKE's wildcards in s taken
 // literally: a search for "100%" must not match everything.
-func likePattern(s string) string {
+func LikePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
 }
@@ -138,9 +138,9 @@ func likePattern(s string) string {
 func ListOpen(ctx context.Context, db bun.IDB, search string, page int) (Page, error) {
 	where := `a.status = 'open' AND a.ends_at > now() AND NOT a.hidden`
 	args := []any{}
-	if s := strings.TrimSpace(clean(search)); s != "" {
+	if s := strings.TrimSpace(CleanText(search)); s != "" {
 		where += ` AND a.title ILIKE ?`
-		args = append(args, likePattern(s))
+		args = append(args, LikePattern(s))
 	}
 	return listPage(ctx, db, page, where, `a.ends_at, a.id`, args...)
 }

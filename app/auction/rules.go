@@ -179,13 +179,13 @@ type CreateInput struct {
 	HardEnd bool
 }
 
-// clean makes user text storable and safe to frame: PostgreSQL text refuses
+// CleanText makes user text storable and safe to frame: PostgreSQL text refuses
 // NUL and invalid UTF-8, and one such byte must not turn a form into a
 // server error. Line ends become "\n" (browsers post a textarea's as CRLF),
 // a tab a space, and every other control character (C0, DEL, C1) is
 // dropped: a bare CR is a line end to EventSource, so a title carrying one
 // could forge events in other users' streams.
-func clean(s string) string {
+func CleanText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {
@@ -208,8 +208,8 @@ func clean(s string) string {
 // short is the configured extra duration, as for Durations.
 func (in *CreateInput) Validate(short time.Duration) FieldErrors {
 	fe := FieldErrors{}
-	in.Title = strings.TrimSpace(clean(in.Title))
-	in.Description = strings.TrimSpace(clean(in.Description))
+	in.Title = strings.TrimSpace(CleanText(in.Title))
+	in.Description = strings.TrimSpace(CleanText(in.Description))
 	switch n := utf8.RuneCountInString(in.Title); {
 	case n == 0:
 		fe[FieldTitle] = "auction.title_required"
@@ -260,7 +260,7 @@ func (in *BidInput) check() error {
 	if in.Amount < MinAmount || in.Amount > MaxAmount {
 		return ErrInvalidAmount
 	}
-	in.Message = strings.TrimSpace(clean(in.Message))
+	in.Message = strings.TrimSpace(CleanText(in.Message))
 	if utf8.RuneCountInString(in.Message) > MaxMessage {
 		return ErrMessageTooLong
 	}

@@ -38,7 +38,7 @@ func (e *Error) Key() string { return e.key }
 const MaxReason = 500
 
 func checkReason(r string) (string, error) {
-	r = strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(r, "\x00", ""), "\uFFFD"))
+	r = strings.TrimSpace(auction.CleanText(r))
 	if r == "" || utf8.RuneCountInString(r) > MaxReason {
 		return "", ErrReason
 	}
@@ -239,7 +239,7 @@ type AuctionRow struct {
 // Search finds users by nickname and auctions by title (or number),
 // q anywhere, at most limit of each; an empty q lists the newest.
 func Search(ctx context.Context, db bun.IDB, q string, limit int) ([]UserRow, []AuctionRow, error) {
-	pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.TrimSpace(q)) + "%"
+	pat := auction.LikePattern(strings.TrimSpace(q))
 	var users []UserRow
 	if err := db.NewRaw(`SELECT id, provider, provider_user_id, nick, balance, suspended_at FROM users
 		WHERE nick ILIKE ? ORDER BY id DESC LIMIT ?`, pat, limit).Scan(ctx, &users); err != nil && !errors.Is(err, sql.ErrNoRows) {
