@@ -42,6 +42,11 @@ type Ctx struct {
 	// and link previews (nil: the site's description only).
 	BaseURL string
 	Meta    *Meta
+	// Unread is the signed-in user's unread notifications (the bell);
+	// LastNote the id of their newest, after which the page's stream
+	// sends new ones.
+	Unread   int
+	LastNote int64
 }
 
 // Meta is what a page says of itself to crawlers and to the link previews
@@ -103,7 +108,13 @@ func (c Ctx) EventsURL() string {
 	}
 	// The page's language, which may have come from its URL (?lang=):
 	// the stream renders its fragments in it.
-	return u + "lang=" + string(c.P.Lang())
+	u += "lang=" + string(c.P.Lang())
+	if c.User != nil {
+		// Notifications after the ones this page counted come over the
+		// stream (a reconnect sends Last-Event-ID instead).
+		u += "&after=" + strconv.FormatInt(c.LastNote, 10)
+	}
+	return u
 }
 
 func id(prefix string, n int64) string { return prefix + strconv.FormatInt(n, 10) }
@@ -180,3 +191,12 @@ func ImageURL(imageID int64, thumb bool) string {
 	}
 	return u
 }
+
+// BellID is the DOM id of the header's bell (the unread count).
+const BellID = "bell"
+
+// WatchID is the DOM id of an auction's watch toggle.
+func WatchID(a int64) string { return id("watch-", a) }
+
+// WatchURL is where an auction's watch toggle posts.
+func WatchURL(a int64) string { return AuctionURL(a) + "/watch" }

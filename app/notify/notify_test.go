@@ -151,22 +151,22 @@ func TestWatchIsIdempotentCappedAndCountedWithoutNames(t *testing.T) {
 	bob := fixture.User(t, db, "bob", 0)
 	id := fixture.Auction(t, db, seller, "Lamp", 10_000, time.Hour)
 	for range 2 {
-		if on, err := notify.Watch(ctx, db, alice, id, true); !on || err != nil {
+		if on, err := notify.Watch(ctx, db, alice, id, true, nil); !on || err != nil {
 			t.Fatalf("watch: %v, %v", on, err)
 		}
 	}
-	notify.Watch(ctx, db, bob, id, true)
+	notify.Watch(ctx, db, bob, id, true, nil)
 	if c, err := notify.WatcherCounts(ctx, db, []int64{id}); err != nil || c[id] != 2 {
 		t.Errorf("counts %v, %v, want 2", c, err)
 	}
-	if _, err := notify.Watch(ctx, db, seller, id, true); !errors.Is(err, notify.ErrOwnAuction) {
+	if _, err := notify.Watch(ctx, db, seller, id, true, nil); !errors.Is(err, notify.ErrOwnAuction) {
 		t.Errorf("the seller watching: %v", err)
 	}
-	if _, err := notify.Watch(ctx, db, alice, 999999, true); !errors.Is(err, notify.ErrNoAuction) {
+	if _, err := notify.Watch(ctx, db, alice, 999999, true, nil); !errors.Is(err, notify.ErrNoAuction) {
 		t.Errorf("no such auction: %v", err)
 	}
 	for range 2 {
-		if on, err := notify.Watch(ctx, db, alice, id, false); on || err != nil {
+		if on, err := notify.Watch(ctx, db, alice, id, false, nil); on || err != nil {
 			t.Fatalf("unwatch: %v, %v", on, err)
 		}
 	}
@@ -181,12 +181,12 @@ func TestWatchIsIdempotentCappedAndCountedWithoutNames(t *testing.T) {
 		_ = i
 	}
 	for _, a := range ids {
-		if _, err := notify.Watch(ctx, db, alice, a, true); err != nil {
+		if _, err := notify.Watch(ctx, db, alice, a, true, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	extra := fixture.Auction(t, db, seller, "One more", 10_000, time.Hour)
-	if _, err := notify.Watch(ctx, db, alice, extra, true); !errors.Is(err, notify.ErrTooManyWatches) {
+	if _, err := notify.Watch(ctx, db, alice, extra, true, nil); !errors.Is(err, notify.ErrTooManyWatches) {
 		t.Errorf("over the cap: %v", err)
 	}
 	var n int

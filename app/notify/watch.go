@@ -25,7 +25,10 @@ var (
 // list (MaxWatches) or the seller's own listing is refused and changes
 // nothing. Concurrent adds of one user are serialised on their user row,
 // so the cap holds.
-func Watch(ctx context.Context, db bun.IDB, user, auction int64, on bool) (bool, error) {
+//
+// added, when not nil, runs in the transaction that adds a watch (its
+// ending-soon reminder is queued there).
+func Watch(ctx context.Context, db bun.IDB, user, auction int64, on bool, added func(ctx context.Context, tx bun.Tx) error) (bool, error) {
 	if !on {
 		if _, err := db.ExecContext(ctx, `DELETE FROM watches WHERE user_id = ? AND auction_id = ?`, user, auction); err != nil {
 			return false, fmt.Errorf("unwatch %d: %w", auction, err)
@@ -60,8 +63,13 @@ func Watch(ctx context.Context, db bun.IDB, user, auction int64, on bool) (bool,
 		if n >= MaxWatches {
 			return ErrTooManyWatches
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO watches (user_id, auction_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, user, auction)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO watches (user_id, auction_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, user, auction); err != nil {
+			return err
+		}
+		if added != nil {
+			return added(ctx, tx)
+		}
+		return nil
 	})
 	if err != nil {
 		if errors.Is(err, ErrTooManyWatches) || errors.Is(err, ErrOwnAuction) || errors.Is(err, ErrNoAuction) {

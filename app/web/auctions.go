@@ -301,6 +301,9 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 	if r.State.Status == auction.StatusOpen {
 		v.Watch = []int64{id}
 	}
+	if err := s.roomWatch(c, &r); err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, pages.Auction(v, r))
 }
 

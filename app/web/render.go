@@ -29,6 +29,7 @@ func (s *Server) view(c *fiber.Ctx, title string) views.Ctx {
 	}
 	if u := currentUser(c); u != nil {
 		v.User = &views.User{ID: u.ID, Nick: u.Nick, Balance: u.Balance, Avatar: u.AvatarURL}
+		s.bell(c, &v)
 	}
 	return v
 }

@@ -53,6 +53,10 @@ func (s *Server) routes() {
 	app.Get("/me/won", requireUser, s.myWon)
 	app.Get("/me/selling", requireUser, s.mySelling)
 	app.Get("/me/bids", requireUser, s.myBids)
+	app.Post("/auctions/:id/watch", requireUser, s.watchToggle)
+	app.Get("/me/watching", requireUser, s.myWatching)
+	app.Get("/me/notifications", requireUser, s.myNotifications)
+	app.Post("/me/notifications/read", requireUser, s.notificationsRead)
 
 	app.Get("/login", s.loginPage)
 	app.Post("/logout", s.logout)
