@@ -185,38 +185,48 @@ type reminderWorker struct {
 // end as it is now (soft close may have moved it) and the user's lead, and
 // waits again while the reminder is not due; the row is written only if
 // the auction is still open, not yet over, and the reminder was never
-// sent.
+// sent. A user who watched or bid after it fell due is not reminded: they
+// were there while it was ending.
 func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs]) error {
 	s, a := w.s, job.Args
 	for {
-		var st struct {
-			open, interested bool
-			lead             int
-			wait             time.Duration
+		lead, err := Lead(ctx, s.db, a.UserID)
+		if err != nil {
+			return err
 		}
+		if lead == 0 {
+			return nil
+		}
+		leadS := (time.Duration(lead) * s.opt.LeadUnit).Seconds()
+		var open, interested, recent bool
 		var waitUS int64
-		err := s.db.QueryRowContext(ctx, `SELECT a.status = 'open' AND a.ends_at > now(), a.seller_id <> ?
+		// recent: they watched or bid since the reminder fell due; they
+		// know it is ending.
+		err = s.db.QueryRowContext(ctx, `SELECT a.status = 'open' AND a.ends_at > now(), a.seller_id <> ?
 				AND (EXISTS (SELECT 1 FROM watches WHERE user_id = ? AND auction_id = a.id)
 				     OR EXISTS (SELECT 1 FROM bids WHERE auction_id = a.id AND bidder_id = ?)),
-			COALESCE((SELECT remind_before FROM notify_prefs WHERE user_id = ?), ?),
-			(extract(epoch FROM a.ends_at - now()) * 1000000)::bigint
-			FROM auctions a WHERE a.id = ?`, a.UserID, a.UserID, a.UserID, a.UserID, DefaultLead, a.AuctionID).
-			Scan(&st.open, &st.interested, &st.lead, &waitUS)
+			EXISTS (SELECT 1 FROM watches WHERE user_id = ? AND auction_id = a.id
+					AND created_at > a.ends_at - make_interval(secs => ?))
+				OR EXISTS (SELECT 1 FROM bids WHERE auction_id = a.id AND bidder_id = ?
+					AND created_at > a.ends_at - make_interval(secs => ?)),
+			(extract(epoch FROM a.ends_at - make_interval(secs => ?) - now()) * 1000000)::bigint
+			FROM auctions a WHERE a.id = ?`, a.UserID, a.UserID, a.UserID, a.UserID, leadS, a.UserID, leadS, leadS, a.AuctionID).
+			Scan(&open, &interested, &recent, &waitUS)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if !st.open || !st.interested || st.lead == 0 {
+		if !open || !interested || recent {
 			return nil
 		}
-		st.wait = time.Duration(waitUS)*time.Microsecond - time.Duration(st.lead)*s.opt.LeadUnit
-		if st.wait > sleepUnder {
-			return river.JobSnooze(min(st.wait, maxSnooze))
+		wait := time.Duration(waitUS) * time.Microsecond
+		if wait > sleepUnder {
+			return river.JobSnooze(min(wait, maxSnooze))
 		}
-		if st.wait > 0 {
-			t := time.NewTimer(st.wait)
+		if wait > 0 {
+			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -225,7 +235,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 			}
 			continue // the end may have moved meanwhile
 		}
-		return s.sendReminder(ctx, a, st.lead)
+		return s.sendReminder(ctx, a, lead)
 	}
 }
 

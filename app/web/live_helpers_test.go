@@ -136,7 +136,7 @@ func commitBurst(t testing.TB, bdb *bun.DB, auctionID int64, bids ...bidIn) {
 
 // SSE client: plain net/http reading the stream.
 
-type sseEvent struct{ Name, Data string }
+type sseEvent struct{ Name, Data, ID string }
 
 type sseClient struct {
 	Resp   *http.Response
@@ -182,6 +182,8 @@ func openSSE(t testing.TB, url string, header ...string) *sseClient {
 					}
 				}
 				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = line[len("id: "):]
 			case strings.HasPrefix(line, "event: "):
 				ev.Name = line[len("event: "):]
 			case strings.HasPrefix(line, "data: "):

@@ -43,5 +43,4 @@ func outbidKind(kind string) bool {
 	return kind == notify.KindOutbid || kind == notify.KindOutbidAuto
 }
 
-
 func noteDOMID(id int64) string { return "note-" + strconv.FormatInt(id, 10) }
