@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-
 	"gavel/app/auction"
 	"gavel/app/i18n"
 	"gavel/views/parts"

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -9,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/auth"
+	"gavel/app/notify"
 	"gavel/views/layout"
 	"gavel/views/pages"
 )
@@ -49,7 +51,44 @@ func (s *Server) profileUpdate(c *fiber.Ctx) error {
 }
 
 func (s *Server) profileView(c *fiber.Ctx, u *auth.User) pages.ProfileView {
-	return pages.ProfileView{Nick: u.Nick, Avatar: u.AvatarURL, Provider: providerLabel(c, u.Provider)}
+	m := pages.ProfileView{Nick: u.Nick, Avatar: u.AvatarURL, Provider: providerLabel(c, u.Provider)}
+	m.Prefs = pages.Prefs{Lead: notify.DefaultLead, Leads: notify.Leads}
+	if lead, err := notify.Lead(c.UserContext(), s.DB, u.ID); err == nil {
+		m.Prefs.Lead = lead
+	}
+	return m
+}
+
+// prefsUpdate saves the notification settings. A plain form post
+// redirects back; htmx gets the form alone.
+func (s *Server) prefsUpdate(c *fiber.Ctx) error {
+	u := currentUser(c)
+	m := pages.Prefs{Leads: notify.Leads}
+	lead, err := strconv.Atoi(c.FormValue("remind_before"))
+	if err == nil {
+		err = notify.SetLead(c.UserContext(), s.DB, u.ID, lead)
+	}
+	if err != nil {
+		if !errors.Is(err, notify.ErrBadLead) && !errors.Is(err, strconv.ErrSyntax) && !errors.Is(err, strconv.ErrRange) {
+			return err
+		}
+		v := s.view(c, printer(c).T("profile.title"))
+		m.Lead, m.Error = notify.DefaultLead, v.T("profile.remind.bad")
+		if cur, err := notify.Lead(c.UserContext(), s.DB, u.ID); err == nil {
+			m.Lead = cur
+		}
+		if !isFragment(c) {
+			pm := s.profileView(c, u)
+			pm.Prefs = m
+			return render(c, fiber.StatusUnprocessableEntity, pages.Profile(v, pm))
+		}
+		return render(c, fiber.StatusUnprocessableEntity, pages.PrefsForm(v, m))
+	}
+	if !isFragment(c) {
+		return c.Redirect("/me/profile?saved=1", fiber.StatusSeeOther)
+	}
+	m.Lead, m.Saved = lead, true
+	return render(c, fiber.StatusOK, pages.PrefsForm(s.view(c, printer(c).T("profile.title")), m))
 }
 
 func (s *Server) renderProfile(c *fiber.Ctx, status int, m pages.ProfileView) error {

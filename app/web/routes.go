@@ -72,6 +72,7 @@ func (s *Server) routes() {
 
 	app.Get("/me/profile", requireUser, s.profileShow)
 	app.Post("/me/profile", requireUser, s.profileUpdate)
+	app.Post("/me/profile/notifications", requireUser, s.prefsUpdate)
 	app.Get("/wallet", requireUser, s.walletShow)
 	app.Post("/wallet/deposits", requireUser, depositByIP, depositByUser, s.depositCreate)
 	// Live streams: after the language (and the session, which names the
