@@ -32,6 +32,9 @@ type Options struct {
 	Poll time.Duration
 	// Mail sends mail; nil sends none (no job is queued).
 	Mail *Mailer
+	// NoWork queues jobs but runs none here (nor the periodic ones): for
+	// tests of other parts that count goroutines.
+	NoWork bool
 }
 
 // Service is the notification side of one instance: the River client
@@ -96,6 +99,9 @@ func NewService(db *bun.DB, opt Options) (*Service, error) {
 // Run runs the queue until ctx ends, then stops it, letting running jobs
 // finish for a few seconds.
 func (s *Service) Run(ctx context.Context) {
+	if s.opt.NoWork {
+		return
+	}
 	if err := s.client.Start(ctx); err != nil {
 		s.log.Error("job queue: start", "err", err)
 		return

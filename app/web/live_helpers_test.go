@@ -46,13 +46,21 @@ func randomHex(n int) string {
 // to run (settle).
 func startLive(t testing.TB, dbURL string, tune ...func(*live.Options, *web.Deps)) *liveApp {
 	t.Helper()
+	return startLiveParts(t, dbURL, func(p *server.Parts) {
+		for _, f := range tune {
+			f(&p.Live, &p.Web)
+		}
+	})
+}
+
+// startLiveParts is startLive with any part of the instance tuned.
+func startLiveParts(t testing.TB, dbURL string, tune func(*server.Parts)) *liveApp {
+	t.Helper()
 	name := "gavel-live-test-" + randomHex(4)
 	inst := servertest.Start(t, dbURL, nil, func(p *server.Parts) {
 		p.ManualSettle = true
 		p.Live.AppName = name
-		for _, f := range tune {
-			f(&p.Live, &p.Web)
-		}
+		tune(p)
 	})
 	hub := inst.Server.Hub()
 	a := &liveApp{URL: inst.URL, Server: inst.Server.Web(), Hub: hub, DB: inst.DB, AppName: name, Stop: inst.Stop}
