@@ -19,8 +19,8 @@ import (
 
 	"gavel/app/auction"
 	"gavel/app/db/dbtest"
-	"gavel/app/server"
 	"gavel/app/live"
+	"gavel/app/server"
 	"gavel/app/web"
 	"gavel/views"
 )
