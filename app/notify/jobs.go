@@ -30,8 +30,11 @@ type Options struct {
 	// Poll is how often each instance's queue looks for due jobs
 	// (default a second: database/sql cannot LISTEN, so River polls).
 	Poll time.Duration
-	// Mail sends mail; nil sends none (no job is queued).
+	// Mail sends mail; nil sends none.
 	Mail *Mailer
+	// MailEvery is how often the mail outbox is moved into mail jobs
+	// (default two seconds).
+	MailEvery time.Duration
 	// NoWork queues jobs but runs none here (nor the periodic ones): for
 	// tests of other parts that count goroutines.
 	NoWork bool
@@ -67,6 +70,7 @@ func NewService(db *bun.DB, opt Options) (*Service, error) {
 	opt.ScanEvery = cmp.Or(opt.ScanEvery, time.Minute)
 	opt.PurgeEvery = cmp.Or(opt.PurgeEvery, 6*time.Hour)
 	opt.Poll = cmp.Or(opt.Poll, time.Second)
+	opt.MailEvery = cmp.Or(opt.MailEvery, 2*time.Second)
 	s := &Service{db: db, log: opt.Log, opt: opt}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reminderWorker{s: s})
@@ -87,6 +91,9 @@ func NewService(db *bun.DB, opt Options) (*Service, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(opt.PurgeEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "notification-purge", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(opt.MailEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return OutboxArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "mail-outbox", RunOnStart: true}),
 		},
 	})
 	if err != nil {
@@ -265,7 +272,8 @@ func (s *Service) sendReminder(ctx context.Context, a ReminderArgs, lead int) er
 		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, Channel, fmt.Sprintf("%d %d", id, a.UserID)); err != nil {
 			return err
 		}
-		return s.queueMail(ctx, tx, id, a.UserID, KindEndingSoon)
+		_, err = tx.ExecContext(ctx, `SELECT mail_queue(?, ?, 'ending_soon')`, id, a.UserID)
+		return err
 	})
 }
 
@@ -339,5 +347,13 @@ func (w *purgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 	if n > 0 {
 		w.s.log.Info("purged read notifications", "count", n)
 	}
+	if err != nil {
+		return err
+	}
+	_, err = w.s.db.ExecContext(ctx, `DELETE FROM mails WHERE created_at < now() - make_interval(secs => ?)`, Retention.Seconds())
 	return err
 }
+
+// Mails reports whether this instance sends mail (over SMTP, or into
+// /dev/mail in development). A nil Service sends none.
+func (s *Service) Mails() bool { return s != nil && s.opt.Mail != nil }

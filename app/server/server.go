@@ -103,6 +103,19 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 			Limits: web.Limits{Window: cfg.RateWindow, Login: cfg.RateLogin, Bid: cfg.RateBid,
 				DepositUser: cfg.RateDepositUser, DepositIP: cfg.RateDepositIP, Listing: cfg.RateListing}},
 	}
+	kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	mailKey, err := auth.Secret(kctx, bdb, "mail")
+	kcancel()
+	if err != nil {
+		return nil, err
+	}
+	p.Web.MailKey = mailKey
+	if cfg.SMTPURL != "" || !cfg.IsProduction() {
+		// Without SMTP_URL in development, mails are kept for /dev/mail.
+		if p.Notify.Mail, err = notify.NewMailer(cfg.SMTPURL, cfg.MailFrom, cfg.BaseURL, mailKey); err != nil {
+			return nil, err
+		}
+	}
 	for _, t := range tune {
 		t(&p)
 	}

@@ -159,3 +159,32 @@ func (s *Server) roomWatch(c *fiber.Ctx, r *pages.Room) error {
 	r.Watch = pages.RoomWatch{Toggle: true, Watching: on}
 	return nil
 }
+
+// unsubscribe turns off the kind of mail a signed link names. It needs no
+// session: the link is the proof. Doing it again changes nothing.
+func (s *Server) unsubscribe(c *fiber.Ctx) error {
+	p := printer(c)
+	v := s.view(c, p.T("unsub.title"))
+	v.NoIndex = true
+	user, kind, ok := notify.ParseUnsubscribe(s.MailKey, c.Query("t"))
+	if !ok {
+		return render(c, fiber.StatusBadRequest, pages.Unsubscribe(v, "", false))
+	}
+	if err := notify.Unsubscribe(c.UserContext(), s.DB, user, kind); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return render(c, fiber.StatusOK, pages.Unsubscribe(v, p.T("profile.mail."+kind), true))
+}
+
+// devMail is the development letter opener: the mails that would have
+// been sent (development only: the route is not registered in production).
+func (s *Server) devMail(c *fiber.Ctx) error {
+	list, err := notify.Latest(c.UserContext(), s.DB, 50)
+	if err != nil {
+		return err
+	}
+	v := s.view(c, printer(c).T("devmail.title"))
+	v.NoIndex = true
+	return render(c, fiber.StatusOK, pages.DevMail(v, list))
+}

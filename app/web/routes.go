@@ -57,6 +57,9 @@ func (s *Server) routes() {
 	app.Get("/me/watching", requireUser, s.myWatching)
 	app.Get("/me/notifications", requireUser, s.myNotifications)
 	app.Post("/me/notifications/read", requireUser, s.notificationsRead)
+	// Mails' unsubscribe links work without signing in: the token is
+	// signed.
+	app.Get("/mail/unsubscribe", s.unsubscribe)
 
 	app.Get("/login", s.loginPage)
 	app.Post("/logout", s.logout)
@@ -83,6 +86,7 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	if !s.Config.IsProduction() {
 		app.Get("/dev/components", s.gallery)
+		app.Get("/dev/mail", s.devMail)
 	}
 
 	app.Use(s.notFound)

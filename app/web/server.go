@@ -44,6 +44,9 @@ type Deps struct {
 	// Notify queues reminders and mail with the watches that cause them;
 	// nil queues none.
 	Notify *notify.Service
+	// MailKey signs the unsubscribe links of mails (every instance shares
+	// it: server.New reads it from server_secrets).
+	MailKey []byte
 	// Now is the clock pages decide "ended" by: the database's, as the
 	// instance measures it (default time.Now).
 	Now func() time.Time
