@@ -3,10 +3,10 @@ package web_test
 import (
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"mime"
 	"mime/quotedprintable"
+	"net"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -61,10 +61,13 @@ type smtpSession struct {
 	rcpts []string
 }
 
-func (x *smtpSession) Reset()                                    { x.rcpts = nil }
-func (x *smtpSession) Logout() error                             { return nil }
-func (x *smtpSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.rcpts = append(x.rcpts, to); return nil }
+func (x *smtpSession) Reset()                               { x.rcpts = nil }
+func (x *smtpSession) Logout() error                        { return nil }
+func (x *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.rcpts = append(x.rcpts, to)
+	return nil
+}
 func (x *smtpSession) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
