@@ -180,6 +180,13 @@ func noteSpecimens(v views.Ctx, now time.Time) []pages.Specimen {
 		pages.Specimen{Name: "Notification settings", C: pages.PrefsForm(v, pages.Prefs{Lead: notify.DefaultLead, Leads: notify.Leads})},
 		pages.Specimen{Name: "Notification settings: saved", C: pages.PrefsForm(v, pages.Prefs{Lead: 15, Leads: notify.Leads, Saved: true})},
 		pages.Specimen{Name: "Notification settings: refused", C: pages.PrefsForm(v, pages.Prefs{Lead: 60, Leads: notify.Leads, Error: p.T("profile.remind.bad")})},
+		pages.Specimen{Name: "Notification settings: with mail", C: pages.PrefsForm(v, pages.Prefs{Lead: 60, Leads: notify.Leads, Sends: true,
+			ProviderEmail: "minji@example.com", MailKinds: notify.MailKinds, Mail: map[string]bool{notify.MailOutbid: true, notify.MailWon: true}})},
+		pages.Specimen{Name: "Notification settings: a bad mail address", C: pages.PrefsForm(v, pages.Prefs{Lead: 60, Leads: notify.Leads, Sends: true,
+			MailTo: "minji@", MailKinds: notify.MailKinds, Mail: map[string]bool{}, MailError: p.T("profile.mail_to.bad")})},
+		pages.Specimen{Name: "Letter opener: one mail (development)", C: pages.DevMailItem(v, notify.Sent{NotificationID: 1, To: "minji@example.com",
+			Subject: p.T("mail.subject", "Leica M3 (1957)", p.T("live.notice.outbid", p.Money(130_000))),
+			Body:    "Leica M3 (1957)\n" + p.T("live.notice.outbid", p.Money(130_000)) + "\n\nhttp://127.0.0.1:8080/auctions/1\n", CreatedAt: now})},
 	)
 	return list
 }

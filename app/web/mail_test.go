@@ -213,3 +213,36 @@ func TestMailGoesToARealSMTPServerInTheUsersLanguageOnceDespiteAFailureWithAWork
 		t.Errorf("%d mails after alice unsubscribed and was outbid again, want still 2", len(got))
 	}
 }
+
+func TestWithoutSMTPInDevelopmentMailsAreShownOnTheLetterOpener(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, noLimits)
+	seller := a.as(t, "seller")
+	id := seller.sell(t, "Lamp", 10_000, "24h")
+	alice, bob := a.as(t, "alice"), a.as(t, "bob")
+	vals := url.Values{"remind_before": {"60"}, "mail_to": {"alice@example.com"}, "mail_outbid": {"1"}}
+	if resp, _ := alice.postForm(t, "/me/profile/notifications", vals, "Accept-Language", "en"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	alice.bid(t, id, 10_000, "")
+	bob.bid(t, id, 11_000, "")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, doc := a.newClient().get(t, "/dev/mail")
+		m := doc.Find(`[data-testid="mail"]`)
+		if m.Length() == 1 {
+			if !strings.Contains(m.Text(), "alice@example.com") || !strings.Contains(m.Text(), "You have been outbid") ||
+				!strings.Contains(m.Text(), "/mail/unsubscribe?t=") {
+				t.Errorf("the letter opener shows %q", m.Text())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d mails on /dev/mail after 20 s", m.Length())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := count(t, a, `SELECT count(*) FROM mails WHERE sent_at IS NOT NULL`); n != 1 {
+		t.Errorf("%d mails marked shown, want 1", n)
+	}
+}
