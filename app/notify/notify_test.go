@@ -220,3 +220,87 @@ func TestReadNotificationsOlderThanTheRetentionAreDeleted(t *testing.T) {
 		t.Errorf("bob's unread row went too: %v", got)
 	}
 }
+
+// Buy It Now and the reserve arrive with another change (issue 13): their
+// column end_reason and the CHECK that lets an auction with bids end
+// unsold. Here the test adds that column and lifts that CHECK in its own
+// database, and closes auctions as that change will, to show the trigger
+// maps them to their kinds.
+func TestBoughtNowAndReserveNotMetAreToldToTheRightPeople(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `ALTER TABLE auctions ADD COLUMN end_reason text;
+		ALTER TABLE auctions DROP CONSTRAINT auctions_state_check`); err != nil {
+		t.Fatal(err)
+	}
+	seller := fixture.User(t, db, "seller", 0)
+	alice := fixture.User(t, db, "alice", 10_000_000)
+	bob := fixture.User(t, db, "bob", 10_000_000)
+	bought := fixture.Auction(t, db, seller, "Lamp", 10_000, time.Hour)
+	place(t, db, bought, alice, 10_000)
+	place(t, db, bought, bob, 11_000) // bob's row is the purchase here
+	if _, err := db.ExecContext(ctx, `UPDATE auctions SET status = 'sold', winner_id = leader_id, final_price = current_price,
+		settled_at = now(), end_reason = 'bought' WHERE id = ?`, bought); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(t, db, seller); !equal(got, []string{"bought_now"}) {
+		t.Errorf("seller of a bought item: %v", got)
+	}
+	if got := kinds(t, db, bob); !equal(got, []string{"won"}) {
+		t.Errorf("the buyer: %v", got)
+	}
+	if got := kinds(t, db, alice); !equal(got, []string{"lost", "outbid"}) {
+		t.Errorf("the leader before the purchase: %v", got)
+	}
+
+	reserve := fixture.Auction(t, db, seller, "Vase", 10_000, time.Hour)
+	place(t, db, reserve, alice, 10_000)
+	place(t, db, reserve, bob, 11_000)
+	notify.MarkAllRead(ctx, db, alice, 0)
+	notify.MarkAllRead(ctx, db, bob, 0)
+	notify.MarkAllRead(ctx, db, seller, 0)
+	if _, err := db.ExecContext(ctx, `UPDATE auctions SET status = 'unsold', settled_at = now(), end_reason = 'reserve_not_met'
+		WHERE id = ?`, reserve); err != nil {
+		t.Fatal(err)
+	}
+	unread := func(user int64) []string {
+		list, _, _ := notify.Page(ctx, db, user, 0)
+		var out []string
+		for _, n := range list {
+			if n.Unread() {
+				out = append(out, n.Kind)
+			}
+		}
+		return out
+	}
+	if got := unread(seller); !equal(got, []string{"reserve_not_met"}) {
+		t.Errorf("seller, reserve not met: %v", got)
+	}
+	if got := unread(bob); !equal(got, []string{"reserve_not_met"}) {
+		t.Errorf("the leader, reserve not met: %v", got)
+	}
+	if got := unread(alice); !equal(got, []string{"lost"}) {
+		t.Errorf("another bidder, reserve not met: %v", got)
+	}
+}
+
+func TestACancelledAuctionTellsSellerAndEveryBidder(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	seller := fixture.User(t, db, "seller", 0)
+	alice := fixture.User(t, db, "alice", 10_000_000)
+	bob := fixture.User(t, db, "bob", 10_000_000)
+	id := fixture.Auction(t, db, seller, "Lamp", 10_000, time.Hour)
+	place(t, db, id, alice, 10_000)
+	place(t, db, id, bob, 11_000)
+	if _, err := db.ExecContext(ctx, `UPDATE auctions SET status = 'cancelled', settled_at = now() WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	for who, want := range map[int64][]string{seller: {"cancelled"}, alice: {"cancelled", "outbid"}, bob: {"cancelled"}} {
+		if got := kinds(t, db, who); !equal(got, want) {
+			t.Errorf("user %d: %v, want %v", who, got, want)
+		}
+	}
+}
