@@ -200,3 +200,31 @@ func WatchID(a int64) string { return id("watch-", a) }
 
 // WatchURL is where an auction's watch toggle posts.
 func WatchURL(a int64) string { return AuctionURL(a) + "/watch" }
+
+// WatchSlot marks where a card's watch toggle goes. Cards are rendered
+// once for every visitor (the front page keeps them), the toggle is each
+// visitor's own (their state, their CSRF token): the page fills the slot
+// per request, and a signed-out visitor's stays an empty comment.
+func WatchSlot(a int64) string { return watchSlotPrefix + strconv.FormatInt(a, 10) + "-->" }
+
+// watchSlotPrefix begins every WatchSlot.
+const watchSlotPrefix = "<!--gavel-watch:"
+
+// CutWatchSlot finds the first WatchSlot in html: what comes before it,
+// its auction, and what comes after; ok is false when there is none.
+func CutWatchSlot(html []byte) (before []byte, auction int64, after []byte, ok bool) {
+	i := strings.Index(string(html), watchSlotPrefix)
+	if i < 0 {
+		return html, 0, nil, false
+	}
+	rest := html[i+len(watchSlotPrefix):]
+	j := strings.Index(string(rest), "-->")
+	if j < 0 {
+		return html, 0, nil, false
+	}
+	id, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	if err != nil {
+		return html, 0, nil, false
+	}
+	return html[:i], id, rest[j+3:], true
+}

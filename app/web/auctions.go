@@ -73,6 +73,9 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if l.Grid, err = s.cardWatches(c, v, l); err != nil {
+		return err
+	}
 	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
 }
 

@@ -4,9 +4,13 @@ package web
 // GET /me/watching, GET /me/notifications, POST /me/notifications/read.
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"io"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/auction"
@@ -48,9 +52,9 @@ func (s *Server) watchToggle(c *fiber.Ctx) error {
 	default:
 		return fiber.ErrBadRequest
 	}
-	next := SafeNext(c.FormValue("next"))
-	if next == "/" {
-		next = views.AuctionURL(id)
+	next := views.AuctionURL(id)
+	if raw := c.FormValue("next"); raw != "" {
+		next = SafeNext(raw)
 	}
 	u := currentUser(c)
 	watching, err := s.Notify.Watch(c.UserContext(), s.DB, u.ID, id, on)
@@ -187,4 +191,42 @@ func (s *Server) devMail(c *fiber.Ctx) error {
 	v := s.view(c, printer(c).T("devmail.title"))
 	v.NoIndex = true
 	return render(c, fiber.StatusOK, pages.DevMail(v, list))
+}
+
+// cardWatches fills the watch slots of l's cards (rendered once for every
+// visitor, or here when not kept) with the signed-in visitor's toggles.
+func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List) (templ.Component, error) {
+	if v.User == nil || len(l.Cards) == 0 {
+		return l.Grid, nil
+	}
+	var buf bytes.Buffer
+	grid := l.Grid
+	if grid == nil {
+		grid = pages.Cards(v, l.Cards, l.Now)
+	}
+	if err := grid.Render(c.UserContext(), &buf); err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(l.Cards))
+	for i, card := range l.Cards {
+		ids[i] = card.ID
+	}
+	watched, err := notify.WatchedAmong(c.UserContext(), s.DB, v.User.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	html := buf.Bytes()
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		rest := html
+		for {
+			before, id, after, ok := views.CutWatchSlot(rest)
+			if _, err := w.Write(before); err != nil || !ok {
+				return err
+			}
+			if err := parts.WatchButton(v.P, v.CSRF, id, watched[id], v.Path, "").Render(ctx, w); err != nil {
+				return err
+			}
+			rest = after
+		}
+	}), nil
 }

@@ -122,8 +122,12 @@ func TestWatchToggleWorksWithAndWithoutJavaScriptAndSellersSeeOnlyTheCount(t *te
 		t.Fatalf("plain watch: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	resp, _ = bob.postForm(t, room+"/watch", url.Values{"watch": {"1"}, "next": {"https://evil.example/"}})
+	if resp.Header.Get("Location") != "/" {
+		t.Errorf("an off-site next: %q, want the front page", resp.Header.Get("Location"))
+	}
+	resp, _ = bob.postForm(t, room+"/watch", url.Values{"watch": {"1"}})
 	if resp.Header.Get("Location") != room {
-		t.Errorf("an off-site next: %q", resp.Header.Get("Location"))
+		t.Errorf("no next: %q, want the room", resp.Header.Get("Location"))
 	}
 	if n := count(t, a, `SELECT count(*) FROM watches WHERE auction_id = ?`, id); n != 2 {
 		t.Errorf("%d watches, want 2", n)
@@ -165,5 +169,51 @@ func TestWatchToggleWorksWithAndWithoutJavaScriptAndSellersSeeOnlyTheCount(t *te
 	}
 	if n := count(t, a, `SELECT count(*) FROM watches WHERE auction_id = ?`, id); n != 1 {
 		t.Errorf("%d watches after alice's unwatch, want 1", n)
+	}
+}
+
+func TestEveryCardHasTheVisitorsOwnWatchToggle(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, noLimits)
+	seller := a.as(t, "seller")
+	lamp := seller.sell(t, "Lamp", 10_000, "24h")
+	vase := seller.sell(t, "Vase", 10_000, "24h")
+	alice, bob := a.as(t, "alice"), a.as(t, "bob")
+	alice.postForm(t, fmt.Sprintf("/auctions/%d/watch", lamp), url.Values{"watch": {"1"}})
+	pressed := func(c *testApp, id int64) string {
+		t.Helper()
+		_, doc := c.get(t, "/")
+		btn := doc.Find(fmt.Sprintf(`#auction-%d [data-testid="watch"]`, id))
+		if btn.Length() != 1 {
+			return "none"
+		}
+		p, _ := btn.Attr("aria-pressed")
+		return p
+	}
+	// Twice each: the second page comes from the front page's cache.
+	for range 2 {
+		if got := pressed(alice, lamp); got != "true" {
+			t.Errorf("alice's lamp: %q", got)
+		}
+		if got := pressed(alice, vase); got != "false" {
+			t.Errorf("alice's vase: %q", got)
+		}
+		if got := pressed(bob, lamp); got != "false" {
+			t.Errorf("bob's lamp (alice watches it): %q", got)
+		}
+		if got := pressed(a.newClient(), lamp); got != "none" {
+			t.Errorf("a signed-out visitor's card: %q", got)
+		}
+	}
+	// Each toggle carries its visitor's own CSRF token.
+	_, doc := bob.get(t, "/")
+	tok, _ := doc.Find(fmt.Sprintf(`#auction-%d [data-testid="watch-form"] input[name="_csrf"]`, lamp)).Attr("value")
+	if meta, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content"); tok == "" || tok != meta {
+		t.Errorf("bob's card token %q, page token %q", tok, meta)
+	}
+	// A search (not cached) has them too.
+	_, doc = alice.get(t, "/?q=Lamp")
+	if p, _ := doc.Find(fmt.Sprintf(`#auction-%d [data-testid="watch"]`, lamp)).Attr("aria-pressed"); p != "true" {
+		t.Errorf("search result: %q", p)
 	}
 }
