@@ -78,6 +78,8 @@ type Hub struct {
 
 	notes chan note    // listener -> dispatcher
 	noteq chan noteMsg // listener -> notes loop
+	// notesLost: a note was dropped (the loop lagged); resync them all.
+	notesLost atomic.Bool
 
 	listening atomic.Bool
 	connects  atomic.Int64

@@ -106,14 +106,17 @@ func (h *Hub) enqueue(ctx context.Context, n note) bool {
 	}
 }
 
-// enqueueNote hands m to the notes loop, waiting while it lags.
+// enqueueNote hands m to the notes loop without ever waiting: the
+// listener also carries every bid. When the loop lags so far that its
+// queue is full, m is dropped and the loop resends every open stream what
+// it has not had (the rows are the truth; the notification only a nudge).
 func (h *Hub) enqueueNote(ctx context.Context, m noteMsg) bool {
 	select {
 	case h.noteq <- m:
-		return true
-	case <-ctx.Done():
-		return false
+	default:
+		h.notesLost.Store(true)
 	}
+	return ctx.Err() == nil
 }
 
 // resync reloads every cached auction and sends the full state to all its

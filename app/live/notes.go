@@ -116,6 +116,9 @@ func (h *Hub) notesLoop(ctx context.Context) {
 			}
 			break
 		}
+		if h.notesLost.Swap(false) {
+			resync = true
+		}
 		if resync {
 			h.retry(ctx, "live: notes resync", h.resyncNotes)
 		}
