@@ -31,6 +31,14 @@ const (
 	MailEnding = "ending"
 )
 
+// footerKeys are the catalog keys of each mail kind's "why you get this".
+var footerKeys = map[string]string{
+	MailOutbid: "mail.footer.outbid",
+	MailWon:    "mail.footer.won",
+	MailSold:   "mail.footer.sold",
+	MailEnding: "mail.footer.ending",
+}
+
 // MailKinds lists the mail kinds in the order the profile shows them.
 var MailKinds = []string{MailOutbid, MailWon, MailSold, MailEnding}
 
@@ -350,7 +358,7 @@ func (s *Service) renderMail(ctx context.Context, id int64) (Sent, bool, error) 
 		room,
 		"",
 		"-- ",
-		p.T("mail.footer." + kind),
+		p.T(footerKeys[kind]),
 		p.T("mail.unsubscribe", unsub),
 		p.T("mail.settings", m.baseURL+"/me/profile"),
 	}, "\r\n") + "\r\n"

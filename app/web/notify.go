@@ -178,7 +178,7 @@ func (s *Server) unsubscribe(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return render(c, fiber.StatusOK, pages.Unsubscribe(v, p.T("profile.mail."+kind), true))
+	return render(c, fiber.StatusOK, pages.Unsubscribe(v, p.T(pages.MailKindKeys[kind]), true))
 }
 
 // devMail is the development letter opener: the mails that would have
