@@ -184,6 +184,8 @@ func noteSpecimens(v views.Ctx, now time.Time) []pages.Specimen {
 			ProviderEmail: "minji@example.com", MailKinds: notify.MailKinds, Mail: map[string]bool{notify.MailOutbid: true, notify.MailWon: true}})},
 		pages.Specimen{Name: "Notification settings: a bad mail address", C: pages.PrefsForm(v, pages.Prefs{Lead: 60, Leads: notify.Leads, Sends: true,
 			MailTo: "minji@", MailKinds: notify.MailKinds, Mail: map[string]bool{}, MailError: p.T("profile.mail_to.bad")})},
+		pages.Specimen{Name: "Unsubscribed from a kind of mail", C: pages.UnsubscribeBody(v, p.T(pages.MailKindKeys[notify.MailOutbid]), true)},
+		pages.Specimen{Name: "Unsubscribe: a link that is not valid", C: pages.UnsubscribeBody(v, "", false)},
 		pages.Specimen{Name: "Letter opener: one mail (development)", C: pages.DevMailItem(v, notify.Sent{NotificationID: 1, To: "minji@example.com",
 			Subject: p.T("mail.subject", "Leica M3 (1957)", p.T("live.notice.outbid", p.Money(130_000))),
 			Body:    "Leica M3 (1957)\n" + p.T("live.notice.outbid", p.Money(130_000)) + "\n\nhttp://127.0.0.1:8080/auctions/1\n", CreatedAt: now})},

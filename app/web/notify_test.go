@@ -217,3 +217,33 @@ func TestEveryCardHasTheVisitorsOwnWatchToggle(t *testing.T) {
 		t.Errorf("search result: %q", p)
 	}
 }
+
+func TestTheNotificationsPageIsPagedNewestFirst(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, noLimits)
+	seller := a.as(t, "seller")
+	id := seller.sell(t, "Lamp", 10_000, "24h")
+	alice := a.as(t, "alice")
+	// 35 old notifications, as rows (their causes are tested elsewhere).
+	if _, err := a.DB.Exec(`INSERT INTO notifications (user_id, auction_id, kind, amount, read_at)
+		SELECT u.id, ?, 'lost', 1000 * g, now() FROM users u, generate_series(1, 35) g WHERE u.nick = 'alice'`, id); err != nil {
+		t.Fatal(err)
+	}
+	_, doc := alice.get(t, "/me/notifications", "Accept-Language", "en")
+	notes := doc.Find(`[data-testid="note"]`)
+	if notes.Length() != 30 || !strings.Contains(notes.First().Text(), "₩35,000") {
+		t.Fatalf("first page: %d rows, first %q", notes.Length(), notes.First().Text())
+	}
+	older, ok := doc.Find(`[data-testid="older-notes"]`).Attr("href")
+	if !ok {
+		t.Fatal("no link to older notifications")
+	}
+	if doc.Find(`[data-testid="mark-all-read"]`).Length() != 0 {
+		t.Error("mark all read offered with nothing unread")
+	}
+	_, doc = alice.get(t, older, "Accept-Language", "en")
+	notes = doc.Find(`[data-testid="note"]`)
+	if notes.Length() != 5 || !strings.Contains(notes.Last().Text(), "₩1,000") || doc.Find(`[data-testid="older-notes"]`).Length() != 0 {
+		t.Errorf("second page: %d rows, last %q", notes.Length(), notes.Last().Text())
+	}
+}
