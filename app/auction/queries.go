@@ -33,6 +33,13 @@ type Auction struct {
 	SoftClose    bool      `bun:"soft_close"`
 	Hidden       bool      `bun:"hidden"`        // by an operator, from the lists
 	CancelReason string    `bun:"cancel_reason"` // why an operator cancelled it
+	// HasReserve and ReserveMet say where the reserve stands; its amount is
+	// never read here.
+	HasReserve bool   `bun:"has_reserve"`
+	ReserveMet bool   `bun:"reserve_met"`
+	BuyNow     int64  `bun:"buy_now"`    // the Buy It Now price; 0: none
+	EndReason  string `bun:"end_reason"` // ReasonBought, ReasonReserveNotMet or ""
+
 	Status       string    `bun:"status"`
 	WinnerID     int64     `bun:"winner_id"` // set once sold
 	Winner       string    `bun:"winner"`
@@ -52,7 +59,8 @@ type Bid struct {
 	Bidder    string    `bun:"bidder"` // nick
 	Amount    int64     `bun:"amount"`
 	Message   string    `bun:"message"`
-	Auto      bool      `bun:"auto"` // placed by the site for a maximum
+	Auto      bool      `bun:"auto"`     // placed by the site for a maximum
+	Purchase  bool      `bun:"purchase"` // the Buy It Now purchase
 	CreatedAt time.Time `bun:"created_at"`
 }
 
@@ -71,7 +79,9 @@ const auctionCols = `a.id, a.seller_id, s.nick AS seller, a.title, a.description
 	a.start_price, a.current_price, COALESCE(a.leader_id, 0) AS leader_id, COALESCE(l.nick, '') AS leader,
 	a.bid_count, a.starts_at, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, a.hidden, a.cancel_reason, a.status, COALESCE(a.winner_id, 0) AS winner_id,
 	COALESCE(w.nick, '') AS winner, COALESCE(a.final_price, 0) AS final_price,
-	COALESCE(a.settled_at, 'epoch') AS settled_at, a.created_at`
+	COALESCE(a.settled_at, 'epoch') AS settled_at, a.created_at,
+	a.reserve IS NOT NULL AS has_reserve, COALESCE(a.bid_count > 0 AND a.current_price >= a.reserve, false) AS reserve_met,
+	COALESCE(a.buy_now, 0) AS buy_now, COALESCE(a.end_reason, '') AS end_reason`
 
 const auctionFrom = ` FROM auctions a
 	JOIN users s ON s.id = a.seller_id
@@ -167,7 +177,7 @@ func RecentBids(ctx context.Context, db bun.IDB, auctionID, beforeID int64, limi
 		beforeID = math.MaxInt64
 	}
 	var bids []Bid
-	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.auto, b.created_at
+	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.auto, b.purchase, b.created_at
 		FROM bids b JOIN users u ON u.id = b.bidder_id
 		WHERE b.auction_id = ? AND b.id < ? ORDER BY b.id DESC LIMIT ?`, auctionID, beforeID, limit).Scan(ctx, &bids)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
