@@ -36,7 +36,7 @@ type Event struct {
 	Extensions int       `json:"extensions,omitempty"`
 	SoftClose  bool      `json:"soft_close,omitempty"`
 	// Reason is why an operator cancelled the auction (shown to bidders).
-	Reason   string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// The reserve's standing (never its amount), the Buy It Now price, and
 	// why the auction ended (closed events: ReasonBought,
 	// ReasonReserveNotMet).
@@ -45,7 +45,7 @@ type Event struct {
 	BuyNow     int64  `json:"buy_now,omitempty"`
 	EndReason  string `json:"end_reason,omitempty"`
 	LeaderID   int64  `json:"leader_id,omitempty"`
-	Leader   string `json:"leader,omitempty"` // leader's nick
+	Leader     string `json:"leader,omitempty"` // leader's nick
 
 	// Bid events: the accepted bid, and who it outbid (0 when none).
 	BidID      int64     `json:"bid_id,omitempty"`

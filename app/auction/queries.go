@@ -40,12 +40,12 @@ type Auction struct {
 	BuyNow     int64  `bun:"buy_now"`    // the Buy It Now price; 0: none
 	EndReason  string `bun:"end_reason"` // ReasonBought, ReasonReserveNotMet or ""
 
-	Status       string    `bun:"status"`
-	WinnerID     int64     `bun:"winner_id"` // set once sold
-	Winner       string    `bun:"winner"`
-	FinalPrice   int64     `bun:"final_price"`
-	SettledAt    time.Time `bun:"settled_at"` // zero while open
-	CreatedAt    time.Time `bun:"created_at"`
+	Status     string    `bun:"status"`
+	WinnerID   int64     `bun:"winner_id"` // set once sold
+	Winner     string    `bun:"winner"`
+	FinalPrice int64     `bun:"final_price"`
+	SettledAt  time.Time `bun:"settled_at"` // zero while open
+	CreatedAt  time.Time `bun:"created_at"`
 }
 
 // MinNext is the least amount the next bid may be.
