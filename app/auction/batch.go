@@ -223,7 +223,7 @@ func fillBids(res []result, rows []Row, ids []int64, l *Lot, now time.Time) {
 		res[i].placed.Bids = nil
 		for _, r := range rows[k : k+res[i].rows] {
 			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: ids[k], AuctionID: l.ID, BidderID: r.BidderID,
-				Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Message: r.Message, Auto: r.Auto, CreatedAt: now})
+				Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Message: r.Message, Auto: r.Auto, Purchase: r.Purchase, CreatedAt: now})
 			k++
 		}
 	}
