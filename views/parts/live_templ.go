@@ -1764,7 +1764,7 @@ func BuyNowOffer(p *i18n.Printer, s State, buy string, swap Swap) templ.Componen
 				return templ_7745c5c3_Err
 			}
 			if buy != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 133, "<a class=\"btn btn--accent\" href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 133, "<a class=\"btn\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
