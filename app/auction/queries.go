@@ -274,3 +274,18 @@ func MaxOf(ctx context.Context, db bun.IDB, auctionID, userID int64) (int64, err
 	}
 	return m, nil
 }
+
+// ReserveOf returns the reserve of auction auctionID when sellerID is its
+// seller (0 when it has none, or for anyone else). Only the seller may be
+// shown it.
+func ReserveOf(ctx context.Context, db bun.IDB, auctionID, sellerID int64) (int64, error) {
+	var r int64
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(reserve, 0) FROM auctions WHERE id = ? AND seller_id = ?`, auctionID, sellerID).Scan(&r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reserve of %d: %w", auctionID, err)
+	}
+	return r, nil
+}

@@ -59,8 +59,8 @@ func TestReserveAndBuyItNowLiveOnTwoBiddersPages(t *testing.T) {
 	seller, bee, cee := b.user("seller", true), b.user("bee", true), b.user("cee", true)
 	signIn(t, seller, a, "seller")
 	id := sellWithTerms(t, seller, a, "Tube radio", 10_000, "50000", "60000")
-	if eval[bool](t, seller, `document.documentElement.outerHTML.includes("50,000")`) {
-		t.Error("the seller's room prints the reserve")
+	if got := eval[string](t, seller, pageText(`[data-testid="my-reserve"]`)); !strings.Contains(got, "₩50,000") {
+		t.Errorf("the seller is not told their reserve: %q", got)
 	}
 	signIn(t, bee, a, "bee")
 	signIn(t, cee, a, "cee")
@@ -73,6 +73,11 @@ func TestReserveAndBuyItNowLiveOnTwoBiddersPages(t *testing.T) {
 		if !eval[bool](t, ctx, reserveNotMet) || !eval[bool](t, ctx, buyNowOffered) {
 			t.Errorf("%s before any bid: reserve %q, Buy It Now offered %v", name,
 				eval[string](t, ctx, pageText(`[data-testid="reserve"]`)), eval[bool](t, ctx, buyNowOffered))
+		}
+	}
+	for name, ctx := range map[string]context.Context{"bee": bee, "cee": cee} {
+		if eval[bool](t, ctx, `document.documentElement.outerHTML.includes("50,000")`) {
+			t.Errorf("%s's page shows the reserve", name)
 		}
 	}
 	if got := eval[string](t, bee, pageText(`[data-testid="reserve"]`)); got != "최저 낙찰가 미달" {

@@ -16,6 +16,7 @@ var reserveMessages = map[string]entry{
 	"auction.buy_now_below_start":   {"즉시 구매가는 시작 가격의 130% 이상이어야 합니다.", "The Buy It Now price must be at least 130% of the starting price."},
 	"auction.buy_now_below_reserve": {"즉시 구매가는 최저 낙찰가 이상이어야 합니다.", "The Buy It Now price must be at least the reserve price."},
 
+	"room.my_reserve":        {"내 최저 낙찰가: %s (나에게만 보입니다)", "Your reserve: %s (only you see it)"},
 	"live.reserve.met":       {"최저 낙찰가 도달", "Reserve met"},
 	"live.reserve.not_met":   {"최저 낙찰가 미달", "Reserve not met"},
 	"live.buy_now":           {"즉시 구매가", "Buy It Now"},

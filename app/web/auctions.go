@@ -260,6 +260,12 @@ func (s *Server) roomOf(c *fiber.Ctx, a *auction.Auction) (pages.Room, error) {
 			r.Mine.Leading = a.LeaderID == u.ID && a.Status == auction.StatusOpen
 		}
 	}
+	if (r.Viewer == pages.Seller || r.Viewer == pages.SellerCan) && a.HasReserve {
+		// The reserve, for the seller alone.
+		if r.MyReserve, err = auction.ReserveOf(c.UserContext(), s.DB, id, currentUser(c).ID); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
 }
 

@@ -132,7 +132,7 @@ func TestReserveStatusShowsNeverTheAmountAndLiftsThePrice(t *testing.T) {
 		t.Helper()
 		for _, c := range []*testApp{x, y, guest} {
 			html, doc := c.room(t, id)
-			if strings.Contains(html, "77,700") || strings.Contains(html, "77700") {
+			if strings.Contains(html, "77,700") || strings.Contains(html, "77700") || doc.Find(`[data-testid="my-reserve"]`).Length() != 0 {
 				t.Errorf("%s: the room shows the reserve", when)
 			}
 			if doc.Find(`[data-testid="reserve"][data-met="false"]`).Text() != ko.T("live.reserve.not_met") {
@@ -145,6 +145,10 @@ func TestReserveStatusShowsNeverTheAmountAndLiftsThePrice(t *testing.T) {
 		}
 	}
 	hidden("before any bid")
+	// The seller alone is told their reserve.
+	if _, doc := seller.room(t, id); doc.Find(`[data-testid="my-reserve"]`).Text() != ko.T("room.my_reserve", ko.Money(77_700)) {
+		t.Errorf("the seller's own reserve: %q", doc.Find(`[data-testid="my-reserve"]`).Text())
+	}
 	if code, doc := x.bid(t, id, 40_000, ""); code != 200 || outcome(doc) != "leading" {
 		t.Fatalf("x: %d %q", code, outcome(doc))
 	}

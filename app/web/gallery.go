@@ -180,6 +180,8 @@ func reserveSpecimens(v views.Ctx, open parts.State, card pages.Card, now time.T
 	return []pages.Specimen{
 		{Name: "Reserve: not met", C: parts.ReserveStatus(p, notMet, parts.InPage)},
 		{Name: "Reserve: met", C: parts.ReserveStatus(p, met, parts.InPage)},
+		{Name: "Bid panel: seller, with their own reserve", C: pages.BidPanel(v, pages.Room{ID: 1, State: notMet, Now: now,
+			Viewer: pages.SellerCan, MyReserve: 150_000})},
 		{Name: "Buy It Now: offered", C: parts.BuyNowOffer(p, notMet, views.BuyURL(1), parts.InPage)},
 		{Name: "Buy It Now: offered, the seller's own room (price only)", C: parts.BuyNowOffer(p, notMet, "", parts.InPage)},
 		{Name: "Buy It Now: withdrawn (an empty placeholder)", C: parts.BuyNowOffer(p, met, "", parts.InPage)},
