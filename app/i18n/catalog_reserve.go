@@ -6,14 +6,14 @@ var reserveMessages = map[string]entry{
 	"sell.field.reserve":        {"최저 낙찰가 (원, 선택)", "Reserve price (won, optional)"},
 	"sell.hint.reserve":         {"경매가 끝날 때 가격이 이 금액에 못 미치면 팔리지 않습니다. 입찰자에게는 금액이 아니라 도달 여부만 보입니다. 시작 가격 이상.", "If the price is below this at the end, the item does not sell. Bidders see only whether it is met, never the amount. At least the starting price."},
 	"sell.field.buy_now":        {"즉시 구매가 (원, 선택)", "Buy It Now price (won, optional)"},
-	"sell.hint.buy_now":         {"누구나 이 가격에 곧바로 살 수 있습니다. 첫 입찰 전까지, 최저 낙찰가가 있으면 도달 전까지. 시작 가격의 130% 이상이고 최저 낙찰가 이상.", "Anyone can buy at this price at once: until the first bid, or with a reserve until it is met. At least 130% of the starting price, and at least the reserve."},
+	"sell.hint.buy_now":         {"누구나 이 가격에 곧바로 살 수 있습니다. 첫 입찰 전까지, 최저 낙찰가가 있으면 도달 전까지. 시작 가격의 1.3배 이상이고 최저 낙찰가 이상.", "Anyone can buy at this price at once: until the first bid, or with a reserve until it is met. At least 1.3 times the starting price, and at least the reserve."},
 	"sell.reserve_not_a_number": {"최저 낙찰가는 원 단위의 정수로 입력해 주세요.", "Enter the reserve price as a whole number of won."},
 	"sell.buy_now_not_a_number": {"즉시 구매가는 원 단위의 정수로 입력해 주세요.", "Enter the Buy It Now price as a whole number of won."},
 
 	"auction.reserve_invalid":       {"최저 낙찰가는 ₩1,000,000,000,000 이하의 정수여야 합니다.", "The reserve price must be a whole amount up to ₩1,000,000,000,000."},
 	"auction.reserve_below_start":   {"최저 낙찰가는 시작 가격 이상이어야 합니다.", "The reserve price must be at least the starting price."},
 	"auction.buy_now_invalid":       {"즉시 구매가는 ₩1,000,000,000,000 이하의 정수여야 합니다.", "The Buy It Now price must be a whole amount up to ₩1,000,000,000,000."},
-	"auction.buy_now_below_start":   {"즉시 구매가는 시작 가격의 130% 이상이어야 합니다.", "The Buy It Now price must be at least 130% of the starting price."},
+	"auction.buy_now_below_start":   {"즉시 구매가는 시작 가격의 1.3배 이상이어야 합니다.", "The Buy It Now price must be at least 1.3 times the starting price."},
 	"auction.buy_now_below_reserve": {"즉시 구매가는 최저 낙찰가 이상이어야 합니다.", "The Buy It Now price must be at least the reserve price."},
 
 	"room.my_reserve":        {"내 최저 낙찰가: %s (나에게만 보입니다)", "Your reserve: %s (only you see it)"},
