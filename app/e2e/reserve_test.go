@@ -120,7 +120,9 @@ func TestReserveAndBuyItNowLiveOnTwoBiddersPages(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`dialog[data-testid="buy-dialog"] [data-testid="buy-confirm"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="buy-confirm"]`)))
 	waitFor(t, cee, 5*time.Second, "the result on cee's page", `document.querySelector('[data-testid="result-bought"]') !== null`)
-	waitFor(t, bee, 3*time.Second, "the result on bee's page, live", `document.querySelector('[data-testid="result-bought"]') !== null && document.querySelector('[data-testid="bid-form"]') === null`)
+	waitFor(t, bee, 5*time.Second, "the result on bee's page, live", `document.querySelector('[data-testid="result-bought"]') !== null && document.querySelector('[data-testid="bid-form"]') === null`)
+	// The countdown too, which the same closing swaps over SSE.
+	waitFor(t, bee, 3*time.Second, "the countdown's result on bee's page", `document.querySelector('[data-testid="countdown"]')?.dataset.phase === "sold"`)
 	if got := eval[string](t, bee, pageText(`[data-testid="result"]`)); !strings.Contains(got, "cee") || !strings.Contains(got, "₩15,000") {
 		t.Errorf("bee's result: %q", got)
 	}

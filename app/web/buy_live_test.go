@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,8 @@ func TestSocketTellsReserveMetBuyItNowWithdrawnAndThePurchase(t *testing.T) {
 	plain := fixture.AuctionWithTerms(t, a.DB, seller, "Kettle", 10_000, time.Hour, 0, 15_000)
 	conn = dialWS(t, a, plain)
 	readFrame(t, conn, 3*time.Second)
+	stream := openSSE(t, a.URL+"/events?auctions="+strconv.FormatInt(plain, 10))
+	stream.next(t, views.CountdownEvent(plain), 3*time.Second)
 	b := auction.NewBidder(a.DB, auction.BidderOptions{})
 	defer b.Close()
 	p, err := b.BuyNow(context.Background(), plain, bob, 15_000, "")
@@ -68,6 +72,32 @@ func TestSocketTellsReserveMetBuyItNowWithdrawnAndThePurchase(t *testing.T) {
 	}
 	if !strings.Contains(msg.Find(`[data-testid="result"]`).Text(), "bob") {
 		t.Errorf("result: %q", msg.Find(`[data-testid="result"]`).Text())
+	}
+	// Over SSE the countdown and the result go straight to "bought": an
+	// "ended, settling" frame just before would swap out the elements
+	// whose listeners the result needs.
+	var countdown, status string
+	for countdown == "" || status == "" {
+		var ev sseEvent
+		select {
+		case ev = <-stream.Events:
+		case <-time.After(3 * time.Second):
+			t.Fatalf("SSE after the purchase: countdown %q, status %q", countdown, status)
+		}
+		f := fragment(t, ev.Data)
+		switch ev.Name {
+		case views.CountdownEvent(plain):
+			if phase := f.AttrOr("data-phase", ""); phase != "open" && countdown == "" {
+				countdown = phase
+			}
+		case views.StatusEvent(plain):
+			if status == "" {
+				status = fmt.Sprint(f.Find(`[data-testid="result-bought"]`).Length() == 1)
+			}
+		}
+	}
+	if countdown != "sold" || status != "true" {
+		t.Errorf("SSE after the purchase: first countdown %q, first result bought %s", countdown, status)
 	}
 }
 
