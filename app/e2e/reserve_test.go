@@ -113,6 +113,9 @@ func TestReserveAndBuyItNowLiveOnTwoBiddersPages(t *testing.T) {
 	if eval[string](t, cee, `location.pathname`) != fmt.Sprintf("/auctions/%d", kettle) {
 		t.Error("the confirmation left the room instead of opening a dialog")
 	}
+	if v := axeViolations(t, cee); len(v) > 0 {
+		t.Errorf("accessibility of the room with the dialog open: %v", v)
+	}
 	// Cancel closes it without a purchase, then confirm for real.
 	do(t, cee, "cancel", chromedp.Click(chromedp.CSS(`[data-testid="buy-cancel"]`)))
 	waitFor(t, cee, 2*time.Second, "the dialog closed", `!document.querySelector('dialog[data-testid="buy-dialog"]')?.open`)
@@ -151,8 +154,8 @@ func TestBuyItNowWithoutJavaScript(t *testing.T) {
 	do(t, buyer, "open the room and follow Buy It Now", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, id)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="buy-now-open"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="buy-now-open"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="buy-page"] [data-testid="buy-confirm"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="buy-confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="buy-page"] [data-testid="buy-confirm"]`)))
+	do(t, buyer, "confirm", chromedp.Click(chromedp.CSS(`[data-testid="buy-confirm"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="result-bought"]`)))
 	if got := eval[string](t, buyer, `location.pathname + location.search`); got != fmt.Sprintf("/auctions/%d?bought=1", id) {
 		t.Errorf("after buying: at %q", got)
