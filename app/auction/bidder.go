@@ -93,6 +93,7 @@ type writer struct {
 type seen struct {
 	ok       bool
 	closed   bool
+	bought   bool // closed by a purchase
 	price    int64
 	count    int
 	minNext  int64
@@ -109,8 +110,10 @@ type seen struct {
 // be the retry of one that committed, answered from its key.
 func (s seen) refuses(in BidInput) error {
 	switch {
-	case !s.ok || in.BidderID == s.leaderID || in.BidderID == s.sellerID || in.Key != "":
+	case !s.ok || in.BidderID == s.leaderID || in.BidderID == s.sellerID || in.Key != "" || in.Buy:
 		return nil
+	case s.closed && s.bought:
+		return ErrBought
 	case s.closed:
 		return ErrEnded
 	case s.count == 0 && in.Amount < s.minNext:
@@ -134,7 +137,7 @@ func (b *Bidder) saw(l *Lot) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if w := b.writers[l.ID]; w != nil && (!w.seen.ok || l.BidCount >= w.seen.count) {
-		w.seen = seen{ok: true, closed: l.Status != StatusOpen, price: l.Price, count: l.BidCount,
+		w.seen = seen{ok: true, closed: l.Status != StatusOpen || l.EndReason != "", bought: l.EndReason == ReasonBought, price: l.Price, count: l.BidCount,
 			minNext: l.MinNext(), leaderID: l.LeaderID, sellerID: l.SellerID}
 	}
 }
@@ -228,6 +231,16 @@ func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Placed, error) {
 	b.mu.Unlock()
 	r := <-req.done
 	return r.placed, r.err
+}
+
+// BuyNow buys auction auctionID for buyerID at its Buy It Now price, price
+// (the one the buyer confirmed), through the auction's writer: judged in
+// arrival order with the bids, so the first of a bid and a purchase wins
+// and the other is refused. Accepted, the auction is sold and settled,
+// committed, before it returns (Result Bought). key is the confirmation
+// form's one-time key (optional), as for bids.
+func (b *Bidder) BuyNow(ctx context.Context, auctionID, buyerID, price int64, key string) (Placed, error) {
+	return b.PlaceBid(ctx, BidInput{AuctionID: auctionID, BidderID: buyerID, Amount: price, Key: key, Buy: true})
 }
 
 // PlaceRun judges ins, all on auction auctionID, in their order in one
