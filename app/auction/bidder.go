@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"gavel/app/db"
+	"gavel/app/metrics"
 )
 
 // Bidder places bids. A bid needs the auction's row lock, and a lock held
@@ -31,6 +33,7 @@ type Bidder struct {
 	idle     time.Duration
 	maxBatch int
 	rules    SoftClose
+	metrics  metrics.Engine
 	// fast counts the bids refused from a state seen, without a
 	// transaction; batches counts the transactions run.
 	fast, batches atomic.Int64
@@ -57,6 +60,9 @@ type BidderOptions struct {
 	Logger *slog.Logger
 	// SoftClose is the anti-sniping rule; zero turns it off.
 	SoftClose SoftClose
+	// Metrics receives each batch's size and time and each refusal's
+	// reason (default: discarded).
+	Metrics metrics.Engine
 }
 
 // batchTimeout bounds one batch's transaction. It is not the callers'
@@ -75,8 +81,11 @@ func NewBidder(db *bun.DB, opts BidderOptions) *Bidder {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.Discard
+	}
 	return &Bidder{db: db, log: opts.Logger, idle: opts.Idle, maxBatch: opts.MaxBatch, rules: opts.SoftClose,
-		writers: map[int64]*writer{}}
+		metrics: opts.Metrics, writers: map[int64]*writer{}}
 }
 
 type writer struct {
@@ -179,6 +188,25 @@ type Placed struct {
 // bid still waits in the queue it is withdrawn and ctx's error returned;
 // once its batch has begun the outcome is awaited whatever ctx does.
 func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Placed, error) {
+	p, err := b.placeBid(ctx, in)
+	if r := refusalReason(err); r != "" {
+		b.metrics.BidRefused(r)
+	}
+	return p, err
+}
+
+// refusalReason labels a refusal for the metrics ("too_low" for
+// bid.too_low, "buy_gone" for buy.gone); "" for an outcome that is not
+// one (success, cancellation, a failure of the database).
+func refusalReason(err error) string {
+	var ae *Error
+	if !errors.As(err, &ae) || errors.Is(err, ErrClosed) || errors.Is(err, ErrUnconfirmed) {
+		return ""
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(ae.Key(), "bid."), ".", "_")
+}
+
+func (b *Bidder) placeBid(ctx context.Context, in BidInput) (Placed, error) {
 	if err := in.check(); err != nil {
 		return Placed{}, err
 	}
@@ -359,7 +387,9 @@ func (b *Bidder) take(w *writer) []*request {
 func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	began := time.Now()
 	res, err := b.attempt(ctx, auctionID, batch)
+	b.metrics.BidBatch(len(batch), time.Since(began))
 	if err == nil {
 		return res
 	}
