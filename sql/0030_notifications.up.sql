@@ -121,17 +121,20 @@ BEGIN
     IF NEW.status = 'sold' THEN
         IF reason = 'bought' THEN
             PERFORM notification_add(NEW.seller_id, NEW.id, 'bought_now', NEW.final_price);
-            -- The leader before the purchase lost the lead to it.
+            -- The leader before the purchase lost the lead to it: they
+            -- are outbid (merged with the notice the purchase's bid row
+            -- gave them), and told nothing more.
             SELECT bidder_id INTO prev FROM bids WHERE auction_id = NEW.id ORDER BY id DESC OFFSET 1 LIMIT 1;
-            IF prev IS DISTINCT FROM NEW.winner_id THEN
-                PERFORM notification_add(prev, NEW.id, 'outbid', NEW.final_price);
+            IF prev IS NOT DISTINCT FROM NEW.winner_id THEN
+                prev := NULL;
             END IF;
+            PERFORM notification_add(prev, NEW.id, 'outbid', NEW.final_price);
         ELSE
             PERFORM notification_add(NEW.seller_id, NEW.id, 'sold', NEW.final_price);
         END IF;
         PERFORM notification_add(NEW.winner_id, NEW.id, 'won', NEW.final_price);
         FOR u IN SELECT DISTINCT bidder_id FROM bids WHERE auction_id = NEW.id AND bidder_id <> NEW.winner_id
-                 ORDER BY 1 LOOP
+                 AND bidder_id IS DISTINCT FROM prev ORDER BY 1 LOOP
             PERFORM notification_add(u, NEW.id, 'lost', NEW.final_price);
         END LOOP;
     ELSIF NEW.status = 'unsold' THEN

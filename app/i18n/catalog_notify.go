@@ -10,12 +10,10 @@ var notifyMessages = map[string]entry{
 
 	"bell.label": {"알림, 읽지 않은 알림 %d개", "Notifications, %d unread"},
 
-	"note.auto_bid":        {"최대 입찰가에 따라 자동 입찰되었습니다. 현재가 %s", "An automatic bid was placed for you. The price is now %s"},
-	"note.lost":            {"다른 입찰자가 %s에 낙찰받았습니다.", "Another bidder won it for %s."},
-	"note.reserve_not_met": {"최저 낙찰가에 이르지 못해 유찰되었습니다. 최고 입찰 %s", "Ended: the reserve was not met. Highest bid %s"},
-	"note.bought_now":      {"%s 님이 즉시 구매했습니다: %s", "Bought now by %s for %s."},
-	"note.ending_soon":     {"곧 마감됩니다: %s", "Ending soon, at %s"},
-	"note.other":           {"새 알림이 있습니다.", "Something happened."},
+	"note.auto_bid":    {"최대 입찰가에 따라 자동 입찰되었습니다. 현재가 %s", "An automatic bid was placed for you. The price is now %s"},
+	"note.lost":        {"다른 입찰자가 %s에 낙찰받았습니다.", "Another bidder won it for %s."},
+	"note.ending_soon": {"곧 마감됩니다: %s", "Ending soon, at %s"},
+	"note.other":       {"새 알림이 있습니다.", "Something happened."},
 
 	"notes.title":       {"알림", "Notifications"},
 	"notes.empty.title": {"알림이 없습니다", "No notifications"},

@@ -126,7 +126,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			if applyBid(r, &run[k]) {
 				ev := &run[k]
 				rows = append(rows, parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At,
-					Auto: ev.Auto, New: true})
+					Auto: ev.Auto, Purchase: ev.Purchase, New: true})
 			}
 		}
 		if len(rows) > 0 && r.loaded {
@@ -138,7 +138,15 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 					h.send(s, msg.get(s.lang))
 				}
 			}
-			if !ends.Equal(r.st.EndsAt) {
+			switch {
+			case last.Purchase:
+				// Bought: the closing follows in the same transaction and
+				// sends the result itself. An "ended, settling" frame
+				// right before it would replace the elements whose SSE
+				// listeners the result needs, and the result could arrive
+				// before htmx has set them up again.
+				r.sentPhase = parts.PhaseEnded
+			case !ends.Equal(r.st.EndsAt):
 				// An extended end shows at once, not at the next tick.
 				h.sendCountdowns(r, now)
 			}

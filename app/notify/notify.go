@@ -56,13 +56,17 @@ type Notification struct {
 	Title     string     `bun:"title"`
 	Winner    string     `bun:"winner"`
 	EndsAt    time.Time  `bun:"ends_at"`
+	SellerID  int64      `bun:"seller_id"`
+	// EndReason is why the auction ended when not by time: "bought" or
+	// "reserve_not_met" ("" otherwise).
+	EndReason string `bun:"end_reason"`
 }
 
 // Unread reports whether n has not been read.
 func (n *Notification) Unread() bool { return n.ReadAt == nil }
 
 const noteCols = `n.id, n.user_id, n.auction_id, n.kind, n.amount, n.created_at, n.read_at,
-	a.title, COALESCE(w.nick, '') AS winner, a.ends_at`
+	a.title, COALESCE(w.nick, '') AS winner, a.ends_at, a.seller_id, COALESCE(a.end_reason, '') AS end_reason`
 
 const noteFrom = ` FROM notifications n JOIN auctions a ON a.id = n.auction_id
 	LEFT JOIN users w ON w.id = a.winner_id `

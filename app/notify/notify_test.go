@@ -221,27 +221,22 @@ func TestReadNotificationsOlderThanTheRetentionAreDeleted(t *testing.T) {
 	}
 }
 
-// Buy It Now and the reserve arrive with another change (issue 13): their
-// column end_reason and the CHECK that lets an auction with bids end
-// unsold. Here the test adds that column and lifts that CHECK in its own
-// database, and closes auctions as that change will, to show the trigger
-// maps them to their kinds.
+// Buy It Now and the reserve (issue 13) end auctions through their own
+// paths: the same triggers tell everyone why.
 func TestBoughtNowAndReserveNotMetAreToldToTheRightPeople(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `ALTER TABLE auctions ADD COLUMN end_reason text;
-		ALTER TABLE auctions DROP CONSTRAINT auctions_state_check`); err != nil {
-		t.Fatal(err)
-	}
 	seller := fixture.User(t, db, "seller", 0)
 	alice := fixture.User(t, db, "alice", 10_000_000)
 	bob := fixture.User(t, db, "bob", 10_000_000)
-	bought := fixture.Auction(t, db, seller, "Lamp", 10_000, time.Hour)
-	place(t, db, bought, alice, 10_000)
-	place(t, db, bought, bob, 11_000) // bob's row is the purchase here
-	if _, err := db.ExecContext(ctx, `UPDATE auctions SET status = 'sold', winner_id = leader_id, final_price = current_price,
-		settled_at = now(), end_reason = 'bought' WHERE id = ?`, bought); err != nil {
+	cee := fixture.User(t, db, "cee", 10_000_000)
+	bought := fixture.AuctionWithTerms(t, db, seller, "Lamp", 10_000, time.Hour, 20_000, 25_000)
+	place(t, db, bought, cee, 10_000)
+	place(t, db, bought, alice, 12_000) // alice leads below the reserve: Buy It Now stays
+	b := auction.NewBidder(db, auction.BidderOptions{})
+	defer b.Close()
+	if _, err := b.BuyNow(ctx, bought, bob, 25_000, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := kinds(t, db, seller); !equal(got, []string{"bought_now"}) {
@@ -250,18 +245,25 @@ func TestBoughtNowAndReserveNotMetAreToldToTheRightPeople(t *testing.T) {
 	if got := kinds(t, db, bob); !equal(got, []string{"won"}) {
 		t.Errorf("the buyer: %v", got)
 	}
-	if got := kinds(t, db, alice); !equal(got, []string{"lost", "outbid"}) {
-		t.Errorf("the leader before the purchase: %v", got)
+	if got := kinds(t, db, alice); !equal(got, []string{"outbid"}) {
+		t.Errorf("the leader before the purchase: %v, want one outbid (bought out)", got)
+	}
+	if got := kinds(t, db, cee); !equal(got, []string{"lost", "outbid"}) {
+		t.Errorf("an earlier bidder: %v", got)
+	}
+	list, _, _ := notify.Page(ctx, db, alice, 0)
+	if list[0].EndReason != "bought" || list[0].Amount != 25_000 {
+		t.Errorf("alice's row: %+v", list[0])
 	}
 
-	reserve := fixture.Auction(t, db, seller, "Vase", 10_000, time.Hour)
+	reserve := fixture.AuctionWithTerms(t, db, seller, "Vase", 10_000, 2*time.Second, 50_000, 0)
 	place(t, db, reserve, alice, 10_000)
-	place(t, db, reserve, bob, 11_000)
-	notify.MarkAllRead(ctx, db, alice, 0)
-	notify.MarkAllRead(ctx, db, bob, 0)
-	notify.MarkAllRead(ctx, db, seller, 0)
-	if _, err := db.ExecContext(ctx, `UPDATE auctions SET status = 'unsold', settled_at = now(), end_reason = 'reserve_not_met'
-		WHERE id = ?`, reserve); err != nil {
+	place(t, db, reserve, bob, 30_000)
+	for _, u := range []int64{alice, bob, seller} {
+		notify.MarkAllRead(ctx, db, u, 0)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if _, err := auction.NewSweeper(db, nil).SettleDue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	unread := func(user int64) []string {

@@ -8,12 +8,18 @@ import "gavel/app/i18n"
 func Text(p *i18n.Printer, n *Notification) string {
 	switch n.Kind {
 	case KindOutbid:
+		if n.EndReason == "bought" {
+			return p.T("live.notice.bought_out", p.Money(n.Amount))
+		}
 		return p.T("live.notice.outbid", p.Money(n.Amount))
 	case KindOutbidAuto:
 		return p.T("live.notice.outbid_auto", p.Money(n.Amount))
 	case KindAutoBid:
 		return p.T("note.auto_bid", p.Money(n.Amount))
 	case KindWon:
+		if n.EndReason == "bought" {
+			return p.T("live.notice.bought", p.Money(n.Amount))
+		}
 		return p.T("live.notice.won", p.Money(n.Amount))
 	case KindLost:
 		return p.T("note.lost", p.Money(n.Amount))
@@ -24,9 +30,12 @@ func Text(p *i18n.Printer, n *Notification) string {
 	case KindCancelled:
 		return p.T("live.notice.cancel")
 	case KindReserveNotMet:
-		return p.T("note.reserve_not_met", p.Money(n.Amount))
+		if n.UserID == n.SellerID {
+			return p.T("live.notice.reserve_seller", p.Money(n.Amount))
+		}
+		return p.T("live.notice.reserve_not_met")
 	case KindBoughtNow:
-		return p.T("note.bought_now", n.Winner, p.Money(n.Amount))
+		return p.T("live.notice.sold_bought", n.Winner, p.Money(n.Amount))
 	case KindEndingSoon:
 		return p.T("note.ending_soon", p.Time(n.EndsAt))
 	}

@@ -19,7 +19,9 @@ func TestGalleryShowsEveryStateInBothLanguagesInDevelopmentOnly(t *testing.T) {
 		t.Fatalf("specimens: %d Korean, %d English", ko, en)
 	}
 	for _, testid := range []string{"countdown", "result", "bid-row", "card", "bid-form", "bid-error", "sell-form", "empty", "notice", "flash",
-		"my-standing", "auto-bid", "extended", "soft-close-window", "bid-extended", "hard-end"} {
+		"my-standing", "auto-bid", "extended", "soft-close-window", "bid-extended", "hard-end",
+		"reserve", "buy-now", "buy-now-open", "buy-dialog", "buy-error", "buy-confirm", "purchase-bid", "result-bought",
+		"result-reserve-not-met", "card-buy-now", "sell-reserve", "sell-buy-now", "error-reserve", "error-buy_now", "my-reserve"} {
 		if doc.Find(`[data-testid="specimen"] [data-testid="`+testid+`"]`).Length() == 0 {
 			t.Errorf("the gallery has no %s", testid)
 		}
