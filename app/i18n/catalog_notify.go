@@ -8,7 +8,9 @@ var notifyMessages = map[string]entry{
 
 	"live.err.after": {"after와 Last-Event-ID는 알림 번호(0 이상의 정수)여야 합니다.", "after and Last-Event-ID take a notification number (a whole number, 0 or more)."},
 
-	"bell.label": {"알림, 읽지 않은 알림 %d개", "Notifications, %d unread"},
+	"bell.before": {"알림, 읽지 않은 알림 ", "Notifications, "},
+	"bell.after":  {"개", " unread"},
+	"bell.none":   {"알림, 읽지 않은 알림 없음", "Notifications, none unread"},
 
 	"note.auto_bid":    {"최대 입찰가에 따라 자동 입찰되었습니다. 현재가 %s", "An automatic bid was placed for you. The price is now %s"},
 	"note.lost":        {"다른 입찰자가 %s에 낙찰받았습니다.", "Another bidder won it for %s."},
