@@ -3,6 +3,7 @@ package auction
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -39,6 +40,16 @@ type Auction struct {
 	FinalPrice   int64     `bun:"final_price"`
 	SettledAt    time.Time `bun:"settled_at"` // zero while open
 	CreatedAt    time.Time `bun:"created_at"`
+
+	// Read by Get only (zero in lists): every photo (image ids, the cover
+	// first), the addenda oldest first, the auction this one relists and
+	// the one that relists it (0: none), and the seller's last edit.
+	Photos       []int64    `bun:"photos,array"`
+	Addenda      []Addendum `bun:"-"`
+	AddendaJSON  []byte     `bun:"addenda"`
+	RelistedFrom int64      `bun:"relisted_from"`
+	RelistedAs   int64      `bun:"relisted_as"`
+	EditedAt     time.Time  `bun:"edited_at"`
 }
 
 // MinNext is the least amount the next bid may be.
@@ -82,16 +93,29 @@ const auctionFrom = ` FROM auctions a
 // and three users by theirs: the same cost whatever the number of bids.
 func Get(ctx context.Context, db bun.IDB, id int64) (*Auction, error) {
 	var a Auction
-	err := db.NewRaw(`SELECT `+auctionCols+auctionFrom+`WHERE a.id = ?`, id).Scan(ctx, &a)
+	err := db.NewRaw(`SELECT `+auctionCols+getCols+auctionFrom+`WHERE a.id = ?`, id).Scan(ctx, &a)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get auction %d: %w", id, err)
 	}
-	a.SettledAt = zeroEpoch(a.SettledAt)
+	a.SettledAt, a.EditedAt = zeroEpoch(a.SettledAt), zeroEpoch(a.EditedAt)
+	if err := json.Unmarshal(a.AddendaJSON, &a.Addenda); err != nil {
+		return nil, fmt.Errorf("get auction %d: addenda: %w", id, err)
+	}
+	a.AddendaJSON = nil
 	return &a, nil
 }
+
+// getCols are what Get reads beyond auctionCols: each an indexed lookup.
+const getCols = `,
+	ARRAY(SELECT p.image_id FROM auction_photos p WHERE p.auction_id = a.id ORDER BY p.position) AS photos,
+	(SELECT COALESCE(json_agg(json_build_object('body', d.body, 'at', d.created_at) ORDER BY d.id), '[]')
+	 FROM auction_addenda d WHERE d.auction_id = a.id) AS addenda,
+	COALESCE(a.relisted_from, 0) AS relisted_from,
+	COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS relisted_as,
+	COALESCE(a.edited_at, 'epoch') AS edited_at`
 
 func zeroEpoch(t time.Time) time.Time {
 	if t.Unix() == 0 {

@@ -173,7 +173,12 @@ type CreateInput struct {
 	Description string
 	StartPrice  int64
 	Duration    time.Duration
-	ImageID     int64
+	// ImageID is the cover; Photos, when given, are every photo in order
+	// (the cover first, which then sets ImageID).
+	ImageID int64
+	Photos  []int64
+	// RelistedFrom is the auction this one relists (0: a new listing).
+	RelistedFrom int64
 	// HardEnd turns soft close off: the auction ends when scheduled,
 	// whatever is bid in its last minutes.
 	HardEnd bool
@@ -229,7 +234,12 @@ func (in *CreateInput) Validate(short time.Duration) FieldErrors {
 	if !allowed {
 		fe[FieldDuration] = "auction.duration_invalid"
 	}
-	if in.ImageID <= 0 {
+	if len(in.Photos) > 0 {
+		in.ImageID = in.Photos[0]
+		if k := photosKey(in.Photos); k != "" {
+			fe[FieldImage] = k
+		}
+	} else if in.ImageID <= 0 {
 		fe[FieldImage] = "auction.image_required"
 	}
 	if len(fe) == 0 {
