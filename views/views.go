@@ -180,3 +180,37 @@ func ImageURL(imageID int64, thumb bool) string {
 	}
 	return u
 }
+
+// GalleryID is the DOM id of an auction's photo gallery.
+func GalleryID(a int64) string { return id("gallery-", a) }
+
+// PhotoID is the DOM id of photo n (1-based) in auction a's gallery: the
+// gallery's thumbnails link to it, and CSS shows the :target one.
+func PhotoID(a int64, n int) string { return id("photo-", a) + "-" + strconv.Itoa(n) }
+
+// TitleID is the DOM id of an auction room's title.
+func TitleID(a int64) string { return id("title-", a) }
+
+// AboutID is the DOM id of an auction room's description and addenda.
+func AboutID(a int64) string { return id("about-", a) }
+
+// ListingRefreshID is the DOM id of the element the WebSocket replaces
+// when a listing changes: the replacement fetches ListingURL.
+func ListingRefreshID(a int64) string { return id("listing-refresh-", a) }
+
+// ListingURL is the fragment of an auction's listing (photos, title,
+// description), as out-of-band swaps, in language lang.
+func ListingURL(a int64, lang i18n.Lang) string {
+	return AuctionURL(a) + "/listing?lang=" + string(lang)
+}
+
+// EditURL is the seller's page to edit (or add to) a listing.
+func EditURL(a int64) string { return AuctionURL(a) + "/edit" }
+
+// SummaryEvent is the SSE event name carrying an auction's price and bid
+// count (the seller's dashboard).
+func SummaryEvent(a int64) string { return id("summary-", a) }
+
+// SummaryID is the DOM id of an auction's price and bid count on the
+// seller's dashboard.
+func SummaryID(a int64) string { return id("summary-", a) }

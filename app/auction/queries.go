@@ -200,10 +200,10 @@ func RecentBids(ctx context.Context, db bun.IDB, auctionID, beforeID int64, limi
 	return bids, nil
 }
 
-func listMine(ctx context.Context, db bun.IDB, what, where, order string, args ...any) ([]Auction, error) {
+func listMine(ctx context.Context, db bun.IDB, what, extra, where, order string, args ...any) ([]Auction, error) {
 	var items []Auction
 	args = append(args, MaxMine)
-	err := db.NewRaw(`SELECT `+auctionCols+auctionFrom+`WHERE `+where+` ORDER BY `+order+` LIMIT ?`, args...).Scan(ctx, &items)
+	err := db.NewRaw(`SELECT `+auctionCols+extra+auctionFrom+`WHERE `+where+` ORDER BY `+order+` LIMIT ?`, args...).Scan(ctx, &items)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -216,14 +216,22 @@ func listMine(ctx context.Context, db bun.IDB, what, where, order string, args .
 // MyWon lists the auctions userID won (item, FinalPrice, SettledAt), latest
 // first, at most MaxMine.
 func MyWon(ctx context.Context, db bun.IDB, userID int64) ([]Auction, error) {
-	return listMine(ctx, db, "won auctions", `a.winner_id = ?`, `a.settled_at DESC, a.id DESC`, userID)
+	return listMine(ctx, db, "won auctions", "", `a.winner_id = ?`, `a.settled_at DESC, a.id DESC`, userID)
 }
 
-// MySelling lists userID's listings in every status, newest first, at most
-// MaxMine.
-func MySelling(ctx context.Context, db bun.IDB, userID int64) ([]Auction, error) {
-	return listMine(ctx, db, "selling auctions", `a.seller_id = ?`, `a.id DESC`, userID)
+// MySelling lists userID's listings in the given statuses (none: every
+// status), newest first, at most MaxMine, each with RelistedAs.
+func MySelling(ctx context.Context, db bun.IDB, userID int64, statuses ...string) ([]Auction, error) {
+	where, args := `a.seller_id = ?`, []any{userID}
+	if len(statuses) > 0 {
+		where += ` AND a.status IN (?)`
+		args = append(args, bun.In(statuses))
+	}
+	return listMine(ctx, db, "selling auctions", relistedAsCol, where, `a.id DESC`, args...)
 }
+
+// relistedAsCol adds RelistedAs to a list of auctions.
+const relistedAsCol = `, COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS relisted_as`
 
 // Standings of a bidder in an auction they bid on.
 const (

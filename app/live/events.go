@@ -112,6 +112,9 @@ func (h *Hub) handleEvents(evs []auction.Event) {
 		case auction.EventClosed:
 			h.handleClosed(ev, now)
 			i++
+		case auction.EventEdited:
+			h.handleEdited(ev)
+			i++
 		default:
 			h.log.Warn("live: unknown event kind", "kind", ev.Kind)
 			i++
@@ -145,6 +148,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 				// An extended end shows at once, not at the next tick.
 				h.sendCountdowns(r, now)
 			}
+			h.sendSummaries(r)
 		}
 	}
 	// Everyone this run outbid, except whoever leads after it: leaders who
@@ -170,6 +174,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	if r := h.rooms[ev.AuctionID]; r != nil && applyClosed(r, ev) && r.loaded {
 		h.sendCountdowns(r, now)
+		h.sendSummaries(r)
 		st := h.view(r.st)
 		msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.SyncMessageNoRows(p, st)) }}
 		for s, synced := range r.ws {
@@ -189,6 +194,43 @@ func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	})
 	if ev.Status == auction.StatusSold && ev.LeaderID != 0 {
 		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.won", p.Money(ev.Price)) })
+	}
+}
+
+// handleEdited tells every socket on the auction that its listing
+// changed: the message makes the page fetch the listing's fragments
+// (which can be longer than a notification may carry). h.mu is held.
+func (h *Hub) handleEdited(ev *auction.Event) {
+	r := h.rooms[ev.AuctionID]
+	if r == nil || !r.loaded {
+		return
+	}
+	r.title, r.st.Title = ev.Title, ev.Title
+	id := ev.AuctionID
+	msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.ListingRefresh(p, id)) }}
+	for s, synced := range r.ws {
+		if synced {
+			h.send(s, msg.get(s.lang))
+		}
+	}
+}
+
+// summaryFrame is r's price and bid count, for the seller's dashboard.
+// h.mu is held.
+func (h *Hub) summaryFrame(r *room) *perLang {
+	st := h.view(r.st)
+	return r.summaryMsg.get([2]int64{int64(r.version)}, func(p *i18n.Printer) []byte {
+		return h.sse(views.SummaryEvent(st.ID), parts.Summary(p, st))
+	})
+}
+
+// sendSummaries queues r's price and bid count to its SSE subscribers
+// that have had their first messages. h.mu is held.
+func (h *Hub) sendSummaries(r *room) {
+	for s, synced := range r.sse {
+		if synced {
+			h.send(s, h.summaryFrame(r).get(s.lang))
+		}
 	}
 }
 

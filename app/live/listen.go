@@ -123,6 +123,7 @@ func (h *Hub) resync(ctx context.Context) error {
 		}
 		h.applyLoad(r, l, now)
 		h.sendCountdowns(r, now)
+		h.sendSummaries(r)
 		h.sendSync(r, now)
 	}
 	return nil

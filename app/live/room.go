@@ -40,7 +40,7 @@ type room struct {
 	// yet (dead ones included until the next syncWaiting).
 	waiting []*Sub
 
-	cdMsg, statusMsg, syncMsg cached
+	cdMsg, statusMsg, syncMsg, summaryMsg cached
 }
 
 func newRoom(id int64) *room {
