@@ -19,7 +19,9 @@ func TestGalleryShowsEveryStateInBothLanguagesInDevelopmentOnly(t *testing.T) {
 		t.Fatalf("specimens: %d Korean, %d English", ko, en)
 	}
 	for _, testid := range []string{"countdown", "result", "bid-row", "card", "bid-form", "bid-error", "sell-form", "empty", "notice", "flash",
-		"my-standing", "auto-bid", "extended", "soft-close-window", "bid-extended", "hard-end"} {
+		"my-standing", "auto-bid", "extended", "soft-close-window", "bid-extended", "hard-end",
+		"gallery", "gallery-thumb", "addendum", "relisted-as", "relisted-from", "relist-form", "upload-progress", "edit-form",
+		"edit-photo", "make-cover", "remove-photo", "addendum-form", "error-addendum", "summary", "selling-filters", "row-relist"} {
 		if doc.Find(`[data-testid="specimen"] [data-testid="`+testid+`"]`).Length() == 0 {
 			t.Errorf("the gallery has no %s", testid)
 		}

@@ -23,6 +23,15 @@ type RelistForm struct {
 	Errors     map[string]string
 }
 
+// photoURL is the address of one of the room's photos (or its
+// thumbnail); the designers' gallery shows its sample image instead.
+func (r Room) photoURL(id int64, thumb bool) string {
+	if r.SampleImage != "" {
+		return r.SampleImage
+	}
+	return views.ImageURL(id, thumb)
+}
+
 // photos is the room's photos, the cover first (at least the cover).
 func (r Room) photos() []int64 {
 	if len(r.Photos) == 0 {
@@ -46,6 +55,7 @@ const (
 // after the description, as on the sell form.
 type EditForm struct {
 	ID          int64
+	SampleImage string // the designers' gallery: shown for every photo
 	Mode        EditMode
 	Title       string
 	Description string
@@ -76,4 +86,11 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+func (e EditForm) photoURL(id int64) string {
+	if e.SampleImage != "" {
+		return e.SampleImage
+	}
+	return views.ImageURL(id, true)
 }
