@@ -386,13 +386,16 @@ func (s *Server) relistCreate(c *fiber.Ctx) error {
 
 // listingShow is a room's listing as out-of-band fragments (photos,
 // title, description and addenda), which a room fetches when the
-// WebSocket says the listing changed.
+// WebSocket says the listing changed. It reads the database, not the
+// room cache: the notice that empties the cache travels on another
+// connection than the socket's, and may arrive after this request.
+// Edits are rare; the read is one row.
 func (s *Server) listingShow(c *fiber.Ctx) error {
 	id, err := auctionID(c)
 	if err != nil {
 		return err
 	}
-	r, err := s.roomCached(c, id)
+	r, err := s.room(c, id)
 	if err != nil {
 		return err
 	}

@@ -637,3 +637,27 @@ func TestSellerDashboardFiltersRunningSoldAndUnsold(t *testing.T) {
 		t.Error("the filter tabs are not in English")
 	}
 }
+
+func TestUploadRoutesTakeEightPhotosWorthOfBodyAndNoMore(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil)
+	seller := a.as(t, "seller")
+	id := listed(t)(seller.postPhotos(t, "/auctions", sellVals("Lamp"), [][]byte{sizedPhoto(t, 40, 30)}))
+	for _, path := range []string{"/auctions", fmt.Sprintf("/auctions/%d/edit", id), fmt.Sprintf("/AUCTIONS/%d/edit/", id)} {
+		if resp, _ := declareBody(t, a, path, 42<<20); resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("42 MB to %s: %d, want 413", path, resp.StatusCode)
+		}
+	}
+	// The other routes under an auction keep the small limit.
+	for _, path := range []string{fmt.Sprintf("/auctions/%d/photos/1/move", id), fmt.Sprintf("/auctions/%d/relist", id), fmt.Sprintf("/auctions/%d/addenda", id)} {
+		if resp, _ := declareBody(t, a, path, 200<<10); resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("200 KB to %s: %d, want 413", path, resp.StatusCode)
+		}
+	}
+	// Over the old one-photo limit (11 MB) is fine on the edit form: here
+	// refused for its padding, not for its size.
+	resp, _ := seller.postPhotos(t, fmt.Sprintf("/auctions/%d/edit", id), editVals("Lamp", ""), [][]byte{make([]byte, 12<<20)})
+	if resp.StatusCode == http.StatusRequestEntityTooLarge || resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a 12 MB edit: %d, want 422 (the file is over the 10 MB per photo)", resp.StatusCode)
+	}
+}
