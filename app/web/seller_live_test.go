@@ -60,7 +60,7 @@ func TestAnEditReachesTheOpenRoomsOverTheSocketAndTheirRefreshShowsIt(t *testing
 	if got := doc.Find("#" + views.AboutID(id)).Text(); !strings.Contains(got, "Works, with a new cord") {
 		t.Errorf("description fragment %q", got)
 	}
-	first := doc.Find("#" + views.GalleryID(id) + ` [data-testid="gallery-photo"] img`).First().AttrOr("src", "")
+	first := doc.Find("#"+views.GalleryID(id)+` [data-testid="gallery-photo"] img`).First().AttrOr("src", "")
 	if first != fmt.Sprintf("/images/%d", more) {
 		t.Errorf("gallery fragment starts with %q, want the new cover", first)
 	}

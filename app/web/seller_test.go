@@ -366,7 +366,10 @@ func TestNobodyButTheSellerEditsReordersRemovesAddsToOrRelists(t *testing.T) {
 			r, _ := other.postForm(t, fmt.Sprintf("%s/photos/%d/move", path, ids[1]), url.Values{"to": {"0"}})
 			return r
 		}},
-		{"remove", func() *http.Response { r, _ := other.postForm(t, fmt.Sprintf("%s/photos/%d/remove", path, ids[1]), nil); return r }},
+		{"remove", func() *http.Response {
+			r, _ := other.postForm(t, fmt.Sprintf("%s/photos/%d/remove", path, ids[1]), nil)
+			return r
+		}},
 		{"addendum", func() *http.Response {
 			r, _ := other.postForm(t, path+"/addenda", url.Values{"addendum": {"free shipping"}})
 			return r
