@@ -116,4 +116,13 @@ func TestSellerUploadsSeveralPhotosWithProgressAndBiddersSeeTheGalleryAndEditsLi
 	if n := eval[int](t, bidder, `document.querySelectorAll('[data-testid="gallery-photo"]').length`); n != 3 {
 		t.Errorf("the refreshed gallery has %d photos", n)
 	}
+
+	// The seller's pages pass the accessibility checks: the room with its
+	// gallery, the edit page, the dashboard.
+	for _, path := range []string{room, room + "/edit", a.URL + "/me/selling", a.URL + "/me/selling?status=running"} {
+		do(t, seller, "open "+path, chromedp.Navigate(path), chromedp.WaitVisible(chromedp.CSS(`main`)))
+		for _, v := range axeViolations(t, seller) {
+			t.Errorf("%s: %s", path, v)
+		}
+	}
 }
