@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -123,6 +124,47 @@ func TestSellerUploadsSeveralPhotosWithProgressAndBiddersSeeTheGalleryAndEditsLi
 		do(t, seller, "open "+path, chromedp.Navigate(path), chromedp.WaitVisible(chromedp.CSS(`main`)))
 		for _, v := range axeViolations(t, seller) {
 			t.Errorf("%s: %s", path, v)
+		}
+	}
+}
+
+// TestSellerScreenshots writes PNGs of the seller's pages (a room with
+// several photos and an addendum, the edit page, the dashboard) into
+// GAVEL_SCREENSHOTS, like TestScreenshots; skipped without it.
+func TestSellerScreenshots(t *testing.T) {
+	dir := os.Getenv("GAVEL_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set GAVEL_SCREENSHOTS=DIR to write screenshots (task screenshots)")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, nil)
+	b := newBrowser(t)
+	seller := b.user("seller", true)
+	signIn(t, seller, a, "camera_kim")
+	do(t, seller, "sell with four photos",
+		chromedp.Navigate(a.URL+"/auctions/new"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sell-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#title`), "Leica M3 (1957)"),
+		chromedp.SendKeys(chromedp.CSS(`#description`), "Shutter serviced in 2023."),
+		chromedp.SendKeys(chromedp.CSS(`#start_price`), "120000"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#image`), photoFiles(t, 4)),
+		chromedp.Click(chromedp.CSS(`[data-testid="sell-form"] button[type="submit"]`)),
+	)
+	waitFor(t, seller, 10*time.Second, "the new room", `document.querySelector('[data-testid="room"]') !== null`)
+	room := eval[string](t, seller, `location.href.split("?")[0]`)
+	for name, path := range map[string]string{"seller-room": room, "seller-edit": room + "/edit", "seller-dashboard": a.URL + "/me/selling?lang=en", "seller-sell": a.URL + "/auctions/new"} {
+		do(t, seller, "open "+path, chromedp.Navigate(path), chromedp.WaitVisible(chromedp.CSS("h1")))
+		time.Sleep(300 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(seller, 20*time.Second)
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), shot, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
