@@ -129,14 +129,16 @@ func notifyEdited(ctx context.Context, tx bun.IDB, id int64) error {
 }
 
 // EditInput is a seller's edit of a listing before its first bid: the new
-// title and description, and the photos in their new order (image ids:
-// kept ones and new uploads, the cover first).
+// title and description, the photos in their new order (image ids, the
+// cover first; nil keeps the order they have), and new uploads to add
+// after them.
 type EditInput struct {
 	AuctionID   int64
 	SellerID    int64
 	Title       string
 	Description string
 	Photos      []int64
+	Add         []int64
 }
 
 // Validate checks an edit without the database (trimming its text in
@@ -154,8 +156,10 @@ func (in *EditInput) Validate() FieldErrors {
 	if utf8.RuneCountInString(in.Description) > MaxDescription {
 		fe[FieldDescription] = "auction.description_too_long"
 	}
-	if k := photosKey(in.Photos); k != "" {
-		fe[FieldImage] = k
+	if in.Photos != nil {
+		if k := photosKey(in.Photos); k != "" {
+			fe[FieldImage] = k
+		}
 	}
 	if len(fe) == 0 {
 		return nil
@@ -199,7 +203,18 @@ func Edit(ctx context.Context, db bun.IDB, in EditInput) error {
 			in.Title, in.Description, in.AuctionID); err != nil {
 			return fmt.Errorf("edit auction %d: %w", in.AuctionID, err)
 		}
-		if err := setPhotos(ctx, tx, in.AuctionID, in.SellerID, in.Photos); err != nil {
+		photos := in.Photos
+		if photos == nil {
+			// Read under the lock: a move or removal just before stands.
+			if photos, err = Photos(ctx, tx, in.AuctionID); err != nil {
+				return err
+			}
+		}
+		photos = append(slices.Clone(photos), in.Add...)
+		if k := photosKey(photos); k != "" {
+			return FieldErrors{FieldImage: k}
+		}
+		if err := setPhotos(ctx, tx, in.AuctionID, in.SellerID, photos); err != nil {
 			return err
 		}
 		return notifyEdited(ctx, tx, in.AuctionID)

@@ -192,17 +192,11 @@ func (s *Server) editSubmit(c *fiber.Ctx) error {
 	e.Title, e.Description = strings.Clone(c.FormValue("title")), strings.Clone(c.FormValue("description"))
 	in := auction.EditInput{AuctionID: a.ID, SellerID: a.SellerID, Title: e.Title, Description: e.Description}
 	files := photoFiles(c)
-	in.Photos = append(append([]int64{}, a.Photos...), make([]int64, len(files))...)
-	for i := range files {
-		in.Photos[len(a.Photos)+i] = int64(-1 - i) // placeholders until stored
+	for field, key := range in.Validate() {
+		e.Errors[field] = p.T(key)
 	}
-	fe := in.Validate()
-	for field, key := range fe {
-		if field != auction.FieldImage {
-			e.Errors[field] = p.T(key)
-		}
-	}
-	if len(in.Photos) > auction.MaxPhotos {
+	if len(a.Photos)+len(files) > auction.MaxPhotos {
+		// Refused before any decode: the count alone is enough.
 		e.Errors[auction.FieldImage] = p.T("sell.too_many_photos", p.Number(auction.MaxPhotos), p.Number(int64(auction.MaxPhotos-len(a.Photos))))
 	}
 	var imgs []*media.Image
@@ -223,7 +217,7 @@ func (s *Server) editSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		in.Photos = append(in.Photos[:len(a.Photos)], ids...)
+		in.Add = ids
 		return auction.Edit(ctx, tx, in)
 	})
 	var fields auction.FieldErrors
