@@ -40,7 +40,7 @@ func sellerSpecimens(v views.Ctx, now time.Time) []pages.Specimen {
 	editErr.Errors = map[string]string{"title": p.T("auction.title_required"), "image": p.T("sell.too_many_photos", p.Number(8), p.Number(5))}
 	addendum := pages.EditForm{ID: 1, Mode: pages.EditAddendum, Addenda: added.Addenda, Errors: map[string]string{"addendum": p.T("auction.addendum_empty")}}
 	dash := pages.Selling{Now: now, Rows: []pages.Mine{
-		{ID: 1, Title: "Leica M3 (1957)", State: open, CanAddend: true},
+		{ID: 1, Title: "Leica M3 (1957)", State: open, CanAddend: true, Thumb: sample},
 		{ID: 4, Title: "Film scanner", State: parts.State{ID: 4, Status: parts.StatusOpen, Price: 30_000, MinNext: 30_000, EndsAt: now.Add(26 * time.Hour)}, CanEdit: true},
 		{ID: 2, Title: "Tripod", State: unsold, CanRelist: true},
 		{ID: 3, Title: "Rangefinder strap", State: sold},

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/auction"
+	"gavel/views"
 	"gavel/views/pages"
 )
 
@@ -43,6 +44,7 @@ func (s *Server) mySelling(c *fiber.Ctx) error {
 	for i := range list {
 		a := &list[i]
 		m := s.mine(a)
+		m.Thumb = views.ImageURL(a.ImageID, true)
 		running := a.Status == auction.StatusOpen && d.Now.Before(a.EndsAt)
 		m.CanEdit = running && a.BidCount == 0
 		m.CanAddend = running && a.BidCount > 0

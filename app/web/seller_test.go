@@ -622,6 +622,9 @@ func TestSellerDashboardFiltersRunningSoldAndUnsold(t *testing.T) {
 	if got := rows[withBid].Find(`[data-testid="summary-bids"]`).Text(); !strings.Contains(got, "3") {
 		t.Errorf("with a bid: %q, want 3 bids (the third's and the automatic answer)", got)
 	}
+	if src := rows[sold].Find(`[data-testid="row-thumb"]`).AttrOr("src", ""); src != fmt.Sprintf("/images/%d/thumb", cover(t, a, sold)) {
+		t.Errorf("sold: thumbnail %q", src)
+	}
 	if got := rows[sold].Find(`[data-testid="summary-price"]`).Text(); got != "₩5,000" {
 		t.Errorf("sold: price %q", got)
 	}
