@@ -206,7 +206,15 @@ func (h *Hub) handleEdited(ev *auction.Event) {
 		return
 	}
 	r.title, r.st.Title = ev.Title, ev.Title
-	id := ev.AuctionID
+	// Unknown until the next load: a resync then refreshes once more.
+	r.listing = ""
+	h.sendListingRefresh(r)
+}
+
+// sendListingRefresh tells r's synced sockets to fetch its listing.
+// h.mu is held.
+func (h *Hub) sendListingRefresh(r *room) {
+	id := r.id
 	msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.ListingRefresh(p, id)) }}
 	for s, synced := range r.ws {
 		if synced {

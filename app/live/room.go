@@ -26,6 +26,10 @@ type room struct {
 	st     auction.State
 	seller int64
 	title  string
+	// listing stamps the listing's text and photos as last loaded (its
+	// edit time, addenda and relisting): a resync that finds another
+	// tells the sockets to fetch it, since an edit in the gap was missed.
+	listing string
 
 	loaded, loading         bool // st came from the database
 	rowsLoaded, rowsLoading bool
@@ -68,6 +72,7 @@ type loaded struct {
 	st       auction.State
 	seller   int64
 	title    string
+	listing  string
 	rows     []parts.Bid
 	withRows bool
 }
@@ -82,7 +87,7 @@ func (h *Hub) applyLoad(r *room, l loaded, now time.Time) {
 	if r.st.Status == "" || rank(l.st) >= rank(r.st) {
 		r.st = l.st
 	}
-	r.seller, r.title = l.seller, l.title
+	r.seller, r.title, r.listing = l.seller, l.title, l.listing
 	if !r.loaded {
 		r.sentPhase = h.view(r.st).PhaseAt(now)
 	}
@@ -172,9 +177,12 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 		Extensions int       `bun:"extensions"`
 		SoftClose  bool      `bun:"soft_close"`
 		Leader     string    `bun:"leader"`
+		Listing    string    `bun:"listing"`
 	}
 	err := db.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
-		a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, COALESCE(l.nick, '') AS leader
+		a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, COALESCE(l.nick, '') AS leader,
+		COALESCE(a.edited_at::text, '') || '/' || (SELECT count(*) FROM auction_addenda d WHERE d.auction_id = a.id)
+			|| '/' || COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS listing
 		FROM auctions a LEFT JOIN users l ON l.id = a.leader_id
 		WHERE a.id = ANY(?::bigint[])`, pgdialect.Array(ids)).Scan(ctx, &states)
 	if err != nil {
@@ -185,7 +193,7 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 		st := auction.State{ID: s.ID, SellerID: s.SellerID, Title: s.Title, Status: s.Status, StartPrice: s.StartPrice,
 			Price: s.Price, BidCount: s.BidCount, Leader: s.Leader, EndsAt: s.EndsAt, Scheduled: s.Scheduled,
 			Extensions: s.Extensions, SoftClose: s.SoftClose}
-		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: st}
+		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: st, listing: s.Listing}
 	}
 	if len(rowIDs) == 0 {
 		return out, nil

@@ -13,6 +13,8 @@ import (
 	"gavel/app/auction"
 	"gavel/app/db/dbtest"
 	"gavel/app/fixture"
+	"gavel/app/live"
+	"gavel/app/web"
 	"gavel/views"
 )
 
@@ -117,4 +119,50 @@ func must(s string, err error) string {
 		return err.Error()
 	}
 	return s
+}
+
+func TestAnEditWhileTheListenerIsDownStillReachesTheRoomAfterTheResync(t *testing.T) {
+	t.Parallel()
+	a := startLive(t, dbtest.URL(t), func(o *live.Options, _ *web.Deps) { o.Backoff = time.Second })
+	seller := newUser(t, a.DB, "seller")
+	id := newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour)
+	conn := dialWS(t, a, id)
+	readFrame(t, conn, 3*time.Second)
+	_, before := a.Hub.Listening()
+	var killed int
+	if err := a.DB.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?`,
+		a.AppName).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminate the listener: %v (%d)", err, killed)
+	}
+	waitFor(t, 3*time.Second, "the hub to notice", func() bool { up, _ := a.Hub.Listening(); return !up })
+	photos, _ := auction.Photos(context.Background(), a.DB, id)
+	if err := auction.Edit(context.Background(), a.DB, auction.EditInput{AuctionID: id, SellerID: seller,
+		Title: "Lamp, edited in the gap", Photos: photos}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "a new listener", func() bool { up, n := a.Hub.Listening(); return up && n > before })
+	// The resync's state, then the refresh its load found necessary.
+	for range 3 {
+		if readFrame(t, conn, 3*time.Second).Find("#"+views.ListingRefreshID(id)).Length() == 1 {
+			return
+		}
+	}
+	t.Fatal("no listing refresh after the resync")
+}
+
+func TestAResyncWithoutAnEditSendsNoListingRefresh(t *testing.T) {
+	t.Parallel()
+	a := startLive(t, dbtest.URL(t), func(o *live.Options, _ *web.Deps) { o.Backoff = time.Second })
+	seller := newUser(t, a.DB, "seller")
+	id := newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour)
+	conn := dialWS(t, a, id)
+	readFrame(t, conn, 3*time.Second)
+	_, before := a.Hub.Listening()
+	a.DB.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?`, a.AppName)
+	waitFor(t, 10*time.Second, "a new listener", func() bool { up, n := a.Hub.Listening(); return up && n > before })
+	readFrame(t, conn, 3*time.Second) // the resync
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	if _, msg, err := conn.ReadMessage(); err == nil {
+		t.Errorf("after a resync of an unchanged listing: %s", msg)
+	}
 }
