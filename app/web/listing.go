@@ -106,17 +106,18 @@ func savePhotos(ctx context.Context, tx bun.IDB, ownerID int64, imgs []*media.Im
 // input. It returns nil for any other error.
 func listingError(err error) error {
 	var ae *auction.Error
+	if !errors.As(err, &ae) {
+		return nil
+	}
 	switch {
 	case errors.Is(err, auction.ErrNotFound):
 		return fiber.ErrNotFound
 	case errors.Is(err, auction.ErrNotSeller):
-		return refuse(fiber.StatusForbidden, auction.ErrNotSeller.Key())
+		return refuse(fiber.StatusForbidden, ae.Key())
 	case errors.Is(err, auction.ErrNoSuchPhoto), errors.Is(err, auction.ErrAddendumEmpty), errors.Is(err, auction.ErrAddendumTooLong):
-		return refuse(fiber.StatusUnprocessableEntity, err.(*auction.Error).Key())
-	case errors.As(err, &ae):
-		return refuse(fiber.StatusConflict, ae.Key())
+		return refuse(fiber.StatusUnprocessableEntity, ae.Key())
 	}
-	return nil
+	return refuse(fiber.StatusConflict, ae.Key())
 }
 
 // sellerListing loads auction :id for its seller's page, or refuses: 404,
@@ -299,14 +300,15 @@ func (s *Server) addendumCreate(c *fiber.Ctx) error {
 	}
 	body := strings.Clone(c.FormValue("addendum"))
 	err = auction.AddAddendum(c.UserContext(), s.DB, id, currentUser(c).ID, body)
-	if errors.Is(err, auction.ErrAddendumEmpty) || errors.Is(err, auction.ErrAddendumTooLong) {
+	var ae *auction.Error
+	if errors.As(err, &ae) && (errors.Is(err, auction.ErrAddendumEmpty) || errors.Is(err, auction.ErrAddendumTooLong)) {
 		a, gerr := s.sellerListing(c)
 		if gerr != nil {
 			return gerr
 		}
 		e := s.editFormOf(a)
 		e.Addendum = body
-		e.Errors["addendum"] = printer(c).T(err.(*auction.Error).Key())
+		e.Errors["addendum"] = printer(c).T(ae.Key())
 		return s.renderEdit(c, fiber.StatusUnprocessableEntity, e)
 	}
 	if r := listingError(err); r != nil {
@@ -318,7 +320,8 @@ func (s *Server) addendumCreate(c *fiber.Ctx) error {
 	return redirect(c, views.AuctionURL(id)+"?edited=1")
 }
 
-// relistForm is an empty relist form for a.
+// relistForm is the relist form with the duration and start price given
+// (as entered), and the durations to choose from.
 func (s *Server) relistForm(c *fiber.Ctx, duration, price string) pages.RelistForm {
 	p := printer(c)
 	f := pages.RelistForm{Duration: duration, StartPrice: price, Errors: map[string]string{}}
