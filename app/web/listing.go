@@ -120,6 +120,15 @@ func listingError(err error) error {
 	return refuse(fiber.StatusConflict, ae.Key())
 }
 
+// forgetListing drops this instance's cached room of auction id and its
+// lists after the seller changed the listing here: their notices are on
+// their way, but the seller's next page (and anyone's) must show the
+// change already.
+func (s *Server) forgetListing(id int64) {
+	s.rooms.drop(id)
+	s.lists.flush()
+}
+
 // sellerListing loads auction :id for its seller's page, or refuses: 404,
 // 403 for anyone else.
 func (s *Server) sellerListing(c *fiber.Ctx) (*auction.Auction, error) {
@@ -234,6 +243,7 @@ func (s *Server) editSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.forgetListing(a.ID)
 	return redirect(c, views.AuctionURL(a.ID)+"?edited=1")
 }
 
@@ -268,6 +278,7 @@ func (s *Server) photoMove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.forgetListing(id)
 	return redirect(c, views.EditURL(id))
 }
 
@@ -289,6 +300,7 @@ func (s *Server) photoRemove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.forgetListing(id)
 	return redirect(c, views.EditURL(id))
 }
 
@@ -317,6 +329,7 @@ func (s *Server) addendumCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.forgetListing(id)
 	return redirect(c, views.AuctionURL(id)+"?edited=1")
 }
 
@@ -377,6 +390,7 @@ func (s *Server) relistCreate(c *fiber.Ctx) error {
 		v := s.view(c, r.Title)
 		return render(c, fiber.StatusUnprocessableEntity, pages.Auction(v, r))
 	}
+	s.forgetListing(id)
 	s.Sweeper.Wake()
 	return redirect(c, views.AuctionURL(newID)+"?created=1")
 }
