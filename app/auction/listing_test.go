@@ -104,3 +104,53 @@ func TestRelistCopiesTheListingOnceAndOnlyForItsSeller(t *testing.T) {
 	}
 	f.checkInvariants()
 }
+
+func TestPhotosMoveWithinTheirListingOnlyAndTheCoverFollowsTheFirst(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	id := f.auction(seller, 1_000)
+	other := f.auction(seller, 1_000)
+	cover := f.int64(`SELECT image_id FROM auctions WHERE id = ?`, id)
+	b, c := f.image(seller), f.image(seller)
+	if err := auction.Edit(f.ctx, f.db, auction.EditInput{AuctionID: id, SellerID: seller, Title: "x", Add: []int64{b, c}}); err != nil {
+		t.Fatal(err)
+	}
+	photos := func() string {
+		p, err := auction.Photos(f.ctx, f.db, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(p)
+	}
+	if got := photos(); got != fmt.Sprint([]int64{cover, b, c}) {
+		t.Fatalf("after adding two: %s", got)
+	}
+	// Past the end is the end.
+	if err := auction.MovePhoto(f.ctx, f.db, id, seller, cover, 99); err != nil {
+		t.Fatal(err)
+	}
+	if got := photos(); got != fmt.Sprint([]int64{b, c, cover}) {
+		t.Errorf("after moving the cover last: %s", got)
+	}
+	if got := f.int64(`SELECT image_id FROM auctions WHERE id = ?`, id); got != b {
+		t.Errorf("cover %d, want the new first %d", got, b)
+	}
+	otherCover := f.int64(`SELECT image_id FROM auctions WHERE id = ?`, other)
+	for _, err := range []error{
+		auction.MovePhoto(f.ctx, f.db, id, seller, otherCover, 0),
+		auction.RemovePhoto(f.ctx, f.db, id, seller, otherCover),
+	} {
+		if !errors.Is(err, auction.ErrNoSuchPhoto) {
+			t.Errorf("another listing's photo: %v, want ErrNoSuchPhoto", err)
+		}
+	}
+	// Someone else's upload cannot be added through an edit.
+	stranger := f.user("stranger", 0)
+	var fe auction.FieldErrors
+	if err := auction.Edit(f.ctx, f.db, auction.EditInput{AuctionID: id, SellerID: seller, Title: "x", Add: []int64{f.image(stranger)}}); !errors.As(err, &fe) {
+		t.Errorf("adding a stranger's image: %v", err)
+	}
+	if got := photos(); got != fmt.Sprint([]int64{b, c, cover}) {
+		t.Errorf("a refused edit changed the photos: %s", got)
+	}
+}
