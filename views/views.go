@@ -28,15 +28,18 @@ type Flash struct {
 // Ctx is what the layout and every component need to know about the
 // request: the language, who is signed in, the CSRF token.
 type Ctx struct {
-	P       *i18n.Printer
-	User    *User // nil when signed out
-	CSRF    string
-	Path    string // the request path with its query, for ?next= and the language switch
-	Flash   *Flash
-	Dev     bool    // development: show the designer's gallery link
-	Watch   []int64 // auctions whose countdowns this page streams over SSE
-	Title   string
-	NoIndex bool
+	P     *i18n.Printer
+	User  *User // nil when signed out
+	CSRF  string
+	Path  string // the request path with its query, for ?next= and the language switch
+	Flash *Flash
+	Dev   bool    // development: show the designer's gallery link
+	Watch []int64 // auctions whose countdowns this page streams over SSE
+	// Summaries: the stream carries the Watch auctions' price and bid
+	// count too (the seller's dashboard).
+	Summaries bool
+	Title     string
+	NoIndex   bool
 	// BaseURL is the site's public address (BASE_URL), for canonical and
 	// alternate-language links; Meta describes the page for search engines
 	// and link previews (nil: the site's description only).
@@ -100,6 +103,9 @@ func (c Ctx) EventsURL() string {
 	}
 	if len(c.Watch) > 0 {
 		u += "&"
+		if c.Summaries {
+			u += "summary=1&"
+		}
 	}
 	// The page's language, which may have come from its URL (?lang=):
 	// the stream renders its fragments in it.

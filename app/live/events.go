@@ -233,10 +233,10 @@ func (h *Hub) summaryFrame(r *room) *perLang {
 }
 
 // sendSummaries queues r's price and bid count to its SSE subscribers
-// that have had their first messages. h.mu is held.
+// that asked for them and have had their first messages. h.mu is held.
 func (h *Hub) sendSummaries(r *room) {
 	for s, synced := range r.sse {
-		if synced {
+		if synced && s.summaries {
 			h.send(s, h.summaryFrame(r).get(s.lang))
 		}
 	}

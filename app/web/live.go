@@ -179,7 +179,11 @@ func (s *Server) events(c *fiber.Ctx) error {
 		return liveError(c, fiber.StatusTooManyRequests, p.T("live.err.busy"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	sub, err := s.Live.WatchCountdowns(ctx, p.Lang(), ids, user)
+	var opts []live.WatchOption
+	if c.Query("summary") == "1" {
+		opts = append(opts, live.WithSummaries())
+	}
+	sub, err := s.Live.WatchCountdowns(ctx, p.Lang(), ids, user, opts...)
 	cancel()
 	if err != nil {
 		s.sseStreams.release(ip)

@@ -40,6 +40,7 @@ func (s *Server) mySelling(c *fiber.Ctx) error {
 		return err
 	}
 	v := s.view(c, printer(c).T("me.selling.title"))
+	v.Summaries = true
 	d := pages.Selling{Filter: filter, Now: s.Now(), Rows: make([]pages.Mine, 0, len(list))}
 	for i := range list {
 		a := &list[i]

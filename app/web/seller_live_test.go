@@ -97,7 +97,9 @@ func TestTheDashboardsPriceAndBidsFollowEveryBidOverSSE(t *testing.T) {
 	id := newAuction(t, a.DB, seller, "Lamp", 10_000, time.Hour)
 	bid(t, a.DB, id, alice, 10_000, "")
 
-	sse := openSSE(t, a.URL+fmt.Sprintf("/events?auctions=%d&lang=en", id))
+	// A page that does not show them (the front page) gets none.
+	plain := openSSE(t, a.URL+fmt.Sprintf("/events?auctions=%d&lang=en", id))
+	sse := openSSE(t, a.URL+fmt.Sprintf("/events?auctions=%d&summary=1&lang=en", id))
 	// On connecting: the price and bids as they are, whatever the page
 	// was drawn with.
 	first := fragment(t, sse.next(t, views.SummaryEvent(id), 3*time.Second).Data)
@@ -111,6 +113,18 @@ func TestTheDashboardsPriceAndBidsFollowEveryBidOverSSE(t *testing.T) {
 	}
 	if got := next.Find(`[data-testid="summary-bids"]`).Text(); !strings.Contains(got, "2") {
 		t.Errorf("after bob's bid: %q", got)
+	}
+	plain.next(t, views.CountdownEvent(id), 3*time.Second)
+	quiet := time.After(1500 * time.Millisecond)
+	for {
+		select {
+		case ev := <-plain.Events:
+			if ev.Name == views.SummaryEvent(id) {
+				t.Fatalf("a stream that did not ask got %q", ev.Data)
+			}
+		case <-quiet:
+			return
+		}
 	}
 }
 
