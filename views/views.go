@@ -175,6 +175,20 @@ func AmountID(a int64) string { return id("amount-", a) }
 // BidErrorID is the DOM id of the bid form's error message.
 func BidErrorID(a int64) string { return id("bid-error-", a) }
 
+// ReserveID is the DOM id of an auction's reserve status.
+func ReserveID(a int64) string { return id("reserve-", a) }
+
+// BuyNowID is the DOM id of an auction's Buy It Now offer.
+func BuyNowID(a int64) string { return id("buy-now-", a) }
+
+// BuyDialogID is the DOM id of the room's Buy It Now dialog, which the
+// offer's confirmation is loaded into.
+func BuyDialogID(a int64) string { return id("buy-dialog-", a) }
+
+// BuyURL is an auction's Buy It Now: its confirmation page (GET), the
+// purchase (POST).
+func BuyURL(a int64) string { return "/auctions/" + strconv.FormatInt(a, 10) + "/buy" }
+
 // StandingID is the viewer's own standing in auction a (their maximum).
 func StandingID(a int64) string { return id("standing-", a) }
 

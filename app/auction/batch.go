@@ -101,7 +101,9 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 
 	var ids, keyBidders []int64
 	var keys []string
+	buying := false // a purchase needs the seller's account too, for its settlement
 	for _, req := range batch {
+		buying = buying || req.in.Buy
 		if id := req.in.BidderID; !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
@@ -111,7 +113,7 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 	}
 	open = true
 	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	l, now, answered, err := lockLot(lctx, pc, auctionID, ids, keyBidders, keys)
+	l, now, answered, err := lockLot(lctx, pc, auctionID, ids, buying, keyBidders, keys)
 	cancel()
 	if errors.Is(err, pgx.ErrNoRows) {
 		for i := range res {
@@ -144,7 +146,7 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 			}
 			same[k] = i
 		}
-		v := b.rules.Judge(l, now, Submission{BidderID: in.BidderID, Max: in.Amount, Message: in.Message})
+		v := b.rules.Judge(l, now, Submission{BidderID: in.BidderID, Max: in.Amount, Message: in.Message, Buy: in.Buy})
 		if v.Err != nil {
 			res[i].err = v.Err
 			continue
@@ -221,7 +223,7 @@ func fillBids(res []result, rows []Row, ids []int64, l *Lot, now time.Time) {
 		res[i].placed.Bids = nil
 		for _, r := range rows[k : k+res[i].rows] {
 			res[i].placed.Bids = append(res[i].placed.Bids, Bid{ID: ids[k], AuctionID: l.ID, BidderID: r.BidderID,
-				Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Message: r.Message, Auto: r.Auto, CreatedAt: now})
+				Bidder: l.Accounts[r.BidderID].Nick, Amount: r.Amount, Message: r.Message, Auto: r.Auto, Purchase: r.Purchase, CreatedAt: now})
 			k++
 		}
 	}
@@ -235,16 +237,17 @@ func fillBids(res []result, rows []Row, ids []int64, l *Lot, now time.Time) {
 // (it rolled back) is a plain error.
 func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now time.Time, rows []Row, maxes map[int64]int64, keyed []keyAnswer) ([]int64, error) {
 	n := len(rows)
-	bidders, amounts, autos := make([]int64, n), make([]int64, n), make([]bool, n)
+	bidders, amounts, autos, purchases := make([]int64, n), make([]int64, n), make([]bool, n), make([]bool, n)
 	messages, payloads := make([]string, n), make([]string, n)
 	for k, r := range rows {
-		bidders[k], amounts[k], messages[k], autos[k] = r.BidderID, r.Amount, r.Message, r.Auto
+		bidders[k], amounts[k], messages[k], autos[k], purchases[k] = r.BidderID, r.Amount, r.Message, r.Auto, r.Purchase
 		// The state after this row; the end is the one after the batch.
 		ev := l.event(EventBid)
 		ev.Price, ev.MinNext, ev.BidCount = r.Price, minNext(r.BidCount, l.StartPrice, r.Price), r.BidCount
 		ev.LeaderID, ev.Leader = r.LeaderID, l.Accounts[r.LeaderID].Nick
 		ev.BidderID, ev.Bidder, ev.Amount, ev.Auto = r.BidderID, l.Accounts[r.BidderID].Nick, r.Amount, r.Auto
-		ev.Message, ev.At, ev.PrevLeader = r.Message, now, r.PrevLeader
+		ev.Message, ev.At, ev.PrevLeader, ev.Purchase = r.Message, now, r.PrevLeader, r.Purchase
+		ev.ReserveMet = reserveMet(l.Reserve, r.BidCount, r.Price)
 		var err error
 		if payloads[k], err = encodeEvent(ev); err != nil {
 			return nil, err
@@ -272,9 +275,9 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 	// the sort).
 	var pb pgx.Batch
 	pb.Queue(`WITH ins AS (
-			INSERT INTO bids (auction_id, bidder_id, amount, message, auto, created_at)
-			SELECT $1, r.b, r.a, r.m, r.x, $6 FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bool[])
-				WITH ORDINALITY AS r(b, a, m, x, n) ORDER BY r.n
+			INSERT INTO bids (auction_id, bidder_id, amount, message, auto, purchase, created_at)
+			SELECT $1, r.b, r.a, r.m, r.x, r.p, $6 FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bool[], $20::bool[])
+				WITH ORDINALITY AS r(b, a, m, x, p, n) ORDER BY r.n
 			RETURNING id),
 		mx AS (
 			INSERT INTO maximums AS m (auction_id, bidder_id, amount)
@@ -293,7 +296,19 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 		FROM ids JOIN unnest($16::text[]) WITH ORDINALITY AS p(payload, n) ON p.n = ids.n
 		ORDER BY ids.n`,
 		l.ID, bidders, amounts, messages, autos, now, maxBidders, maxAmounts,
-		l.Price, leader, leaderMax, l.BidCount, l.EndsAt, l.Extensions, Channel, payloads, keyBidders, keys, answers)
+		l.Price, leader, leaderMax, l.BidCount, l.EndsAt, l.Extensions, Channel, payloads, keyBidders, keys, answers, purchases)
+	if l.EndReason == ReasonBought {
+		// A purchase ends the auction at once and is settled with it. The
+		// auction is still 'open' for the write above (the bids_guard
+		// trigger checks that), and is sold by these.
+		steps, err := settlement(l)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range steps {
+			pb.Queue(st.sql, st.args...)
+		}
+	}
 	pb.Queue("COMMIT")
 	// The round trip's own context outlives the batch's deadline: a COMMIT
 	// cut off mid-flight would leave the outcome unknown for nothing.
@@ -302,6 +317,9 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 	br := pc.SendBatch(cctx, &pb)
 	ids := make([]int64, 0, n)
 	q, err := br.Query()
+	// Behind the write: the settlement of a purchase, if the batch took
+	// one, then the COMMIT.
+	after := len(pb.QueuedQueries) - 1
 	if err == nil {
 		for q.Next() {
 			var id int64
@@ -324,7 +342,11 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 		}
 		return nil, &errUnconfirmed{err: err}
 	}
-	_, err = br.Exec()
+	for range after {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
 	cerr := br.Close()
 	if err == nil {
 		err = cerr
@@ -355,7 +377,8 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 // can never wait on each other in a cycle. FOR NO KEY UPDATE rather than
 // FOR UPDATE, because inserting a bid or a listing takes KEY SHARE on the
 // user row, and that need not wait. The seller's row is locked too when
-// they are among ids (they are refused all the same).
+// they are among ids (they are refused all the same), and when seller is
+// set: a purchase is settled in the batch, and pays them.
 //
 // Everything the judge reads comes from locked rows, and after a wait
 // PostgreSQL returns a row as the transaction we waited for left it: the
@@ -363,21 +386,22 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 // The clock is read by the outer query as each locked row comes up, so the
 // latest reading follows every wait, and a bid is never stamped earlier
 // than the moment it was judged.
-func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders []int64, keys []string) (*Lot, time.Time, map[submissionKey]Placed, error) {
+func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids []int64, seller bool, keyBidders []int64, keys []string) (*Lot, time.Time, map[submissionKey]Placed, error) {
 	var pb pgx.Batch
 	pb.Queue("BEGIN")
 	pb.Queue(`WITH a AS (
 			SELECT id, seller_id, title, status, start_price, current_price, leader_id, leader_max,
-				bid_count, ends_at, scheduled_end, extensions, soft_close
+				bid_count, ends_at, scheduled_end, extensions, soft_close, reserve, buy_now, end_reason
 			FROM auctions WHERE id = $1 FOR UPDATE)
 		SELECT a.seller_id, a.title, a.status, a.start_price, a.current_price, COALESCE(a.leader_id, 0),
 			COALESCE(a.leader_max, 0), a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close,
+			COALESCE(a.reserve, 0), COALESCE(a.buy_now, 0), COALESCE(a.end_reason, ''),
 			COALESCE(u.id, 0), COALESCE(u.balance, 0), COALESCE(u.committed, 0), COALESCE(u.nick, ''),
 			COALESCE(u.suspended, false), clock_timestamp()
 		FROM a LEFT JOIN LATERAL (
 			SELECT id, balance, committed, nick, suspended_at IS NOT NULL AS suspended FROM users
-			WHERE a.status = 'open' AND (id = ANY($2) OR id = a.leader_id)
-			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids)
+			WHERE a.status = 'open' AND (id = ANY($2) OR id = a.leader_id OR ($3 AND id = a.seller_id))
+			ORDER BY id FOR NO KEY UPDATE) u ON true`, auctionID, ids, seller)
 	// The keys already placed, read once the locks are held (a statement of
 	// its own, so it sees every batch committed before them).
 	if len(keys) > 0 {
@@ -403,7 +427,7 @@ func lockLot(ctx context.Context, pc *pgx.Conn, auctionID int64, ids, keyBidders
 		var t time.Time
 		a := &Account{}
 		if err := rows.Scan(&l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
-			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose,
+			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose, &l.Reserve, &l.BuyNow, &l.EndReason,
 			&id, &a.Balance, &a.Committed, &a.Nick, &a.Suspended, &t); err != nil {
 			return nil, time.Time{}, nil, fmt.Errorf("lock auction %d: %w", auctionID, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"gavel/app/db"
+	"gavel/app/metrics"
 )
 
 // Bidder places bids. A bid needs the auction's row lock, and a lock held
@@ -31,6 +33,7 @@ type Bidder struct {
 	idle     time.Duration
 	maxBatch int
 	rules    SoftClose
+	metrics  metrics.Engine
 	// fast counts the bids refused from a state seen, without a
 	// transaction; batches counts the transactions run.
 	fast, batches atomic.Int64
@@ -57,6 +60,9 @@ type BidderOptions struct {
 	Logger *slog.Logger
 	// SoftClose is the anti-sniping rule; zero turns it off.
 	SoftClose SoftClose
+	// Metrics receives each batch's size and time and each refusal's
+	// reason (default: discarded).
+	Metrics metrics.Engine
 }
 
 // batchTimeout bounds one batch's transaction. It is not the callers'
@@ -75,8 +81,11 @@ func NewBidder(db *bun.DB, opts BidderOptions) *Bidder {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.Discard
+	}
 	return &Bidder{db: db, log: opts.Logger, idle: opts.Idle, maxBatch: opts.MaxBatch, rules: opts.SoftClose,
-		writers: map[int64]*writer{}}
+		metrics: opts.Metrics, writers: map[int64]*writer{}}
 }
 
 type writer struct {
@@ -93,6 +102,7 @@ type writer struct {
 type seen struct {
 	ok       bool
 	closed   bool
+	bought   bool // closed by a purchase
 	price    int64
 	count    int
 	minNext  int64
@@ -109,8 +119,10 @@ type seen struct {
 // be the retry of one that committed, answered from its key.
 func (s seen) refuses(in BidInput) error {
 	switch {
-	case !s.ok || in.BidderID == s.leaderID || in.BidderID == s.sellerID || in.Key != "":
+	case !s.ok || in.BidderID == s.leaderID || in.BidderID == s.sellerID || in.Key != "" || in.Buy:
 		return nil
+	case s.closed && s.bought:
+		return ErrBought
 	case s.closed:
 		return ErrEnded
 	case s.count == 0 && in.Amount < s.minNext:
@@ -134,7 +146,7 @@ func (b *Bidder) saw(l *Lot) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if w := b.writers[l.ID]; w != nil && (!w.seen.ok || l.BidCount >= w.seen.count) {
-		w.seen = seen{ok: true, closed: l.Status != StatusOpen, price: l.Price, count: l.BidCount,
+		w.seen = seen{ok: true, closed: l.Status != StatusOpen || l.EndReason != "", bought: l.EndReason == ReasonBought, price: l.Price, count: l.BidCount,
 			minNext: l.MinNext(), leaderID: l.LeaderID, sellerID: l.SellerID}
 	}
 }
@@ -176,6 +188,25 @@ type Placed struct {
 // bid still waits in the queue it is withdrawn and ctx's error returned;
 // once its batch has begun the outcome is awaited whatever ctx does.
 func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Placed, error) {
+	p, err := b.placeBid(ctx, in)
+	if r := refusalReason(err); r != "" {
+		b.metrics.BidRefused(r)
+	}
+	return p, err
+}
+
+// refusalReason labels a refusal for the metrics ("too_low" for
+// bid.too_low, "buy_gone" for buy.gone); "" for an outcome that is not
+// one (success, cancellation, a failure of the database).
+func refusalReason(err error) string {
+	var ae *Error
+	if !errors.As(err, &ae) || errors.Is(err, ErrClosed) || errors.Is(err, ErrUnconfirmed) {
+		return ""
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(ae.Key(), "bid."), ".", "_")
+}
+
+func (b *Bidder) placeBid(ctx context.Context, in BidInput) (Placed, error) {
 	if err := in.check(); err != nil {
 		return Placed{}, err
 	}
@@ -228,6 +259,16 @@ func (b *Bidder) PlaceBid(ctx context.Context, in BidInput) (Placed, error) {
 	b.mu.Unlock()
 	r := <-req.done
 	return r.placed, r.err
+}
+
+// BuyNow buys auction auctionID for buyerID at its Buy It Now price, price
+// (the one the buyer confirmed), through the auction's writer: judged in
+// arrival order with the bids, so the first of a bid and a purchase wins
+// and the other is refused. Accepted, the auction is sold and settled,
+// committed, before it returns (Result Bought). key is the confirmation
+// form's one-time key (optional), as for bids.
+func (b *Bidder) BuyNow(ctx context.Context, auctionID, buyerID, price int64, key string) (Placed, error) {
+	return b.PlaceBid(ctx, BidInput{AuctionID: auctionID, BidderID: buyerID, Amount: price, Key: key, Buy: true})
 }
 
 // PlaceRun judges ins, all on auction auctionID, in their order in one
@@ -346,7 +387,9 @@ func (b *Bidder) take(w *writer) []*request {
 func (b *Bidder) commit(auctionID int64, batch []*request) []result {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	began := time.Now()
 	res, err := b.attempt(ctx, auctionID, batch)
+	b.metrics.BidBatch(len(batch), time.Since(began))
 	if err == nil {
 		return res
 	}

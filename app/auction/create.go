@@ -35,12 +35,13 @@ func Create(ctx context.Context, db bun.IDB, in CreateInput, short time.Duration
 		// listing someone else's photo is not allowed. The INSERT … SELECT
 		// makes that check and the insert one statement.
 		err := tx.QueryRowContext(ctx, `INSERT INTO auctions
-			(seller_id, title, description, image_id, start_price, current_price, starts_at, ends_at, soft_close, relisted_from)
-			SELECT ?, ?, ?, i.id, ?, ?, now(), now() + ? * interval '1 microsecond', ?, ?
+			(seller_id, title, description, image_id, start_price, current_price, starts_at, ends_at, soft_close,
+			 reserve, buy_now, relisted_from)
+			SELECT ?, ?, ?, i.id, ?, ?, now(), now() + ? * interval '1 microsecond', ?, NULLIF(?, 0), NULLIF(?, 0), ?
 			FROM images i WHERE i.id = ? AND i.owner_id = ?
 			RETURNING id`,
 			in.SellerID, in.Title, in.Description, in.StartPrice, in.StartPrice, in.Duration.Microseconds(), !in.HardEnd,
-			relisted, in.ImageID, in.SellerID).Scan(&id)
+			in.Reserve, in.BuyNow, relisted, in.ImageID, in.SellerID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return FieldErrors{FieldImage: "auction.image_invalid"}
 		}

@@ -36,16 +36,24 @@ type Event struct {
 	Extensions int       `json:"extensions,omitempty"`
 	SoftClose  bool      `json:"soft_close,omitempty"`
 	// Reason is why an operator cancelled the auction (shown to bidders).
-	Reason   string `json:"reason,omitempty"`
-	LeaderID int64  `json:"leader_id,omitempty"`
-	Leader   string `json:"leader,omitempty"` // leader's nick
+	Reason string `json:"reason,omitempty"`
+	// The reserve's standing (never its amount), the Buy It Now price, and
+	// why the auction ended (closed events: ReasonBought,
+	// ReasonReserveNotMet).
+	HasReserve bool   `json:"has_reserve,omitempty"`
+	ReserveMet bool   `json:"reserve_met,omitempty"`
+	BuyNow     int64  `json:"buy_now,omitempty"`
+	EndReason  string `json:"end_reason,omitempty"`
+	LeaderID   int64  `json:"leader_id,omitempty"`
+	Leader     string `json:"leader,omitempty"` // leader's nick
 
 	// Bid events: the accepted bid, and who it outbid (0 when none).
 	BidID      int64     `json:"bid_id,omitempty"`
 	BidderID   int64     `json:"bidder_id,omitempty"`
 	Bidder     string    `json:"bidder,omitempty"`
 	Amount     int64     `json:"amount,omitempty"`
-	Auto       bool      `json:"auto,omitempty"` // an automatic bid for a maximum
+	Auto       bool      `json:"auto,omitempty"`     // an automatic bid for a maximum
+	Purchase   bool      `json:"purchase,omitempty"` // the Buy It Now purchase
 	Message    string    `json:"message,omitempty"`
 	At         time.Time `json:"at,omitzero"`
 	PrevLeader int64     `json:"prev_leader,omitempty"`

@@ -133,7 +133,10 @@ func (f *fixture) checkInvariants() {
 	// over the one before it (past an automatic bid, above it), the first
 	// is at least the start price; nobody's own bid follows their own row;
 	// the auction row agrees with its last bid.
-	rows, err := f.db.QueryContext(f.ctx, `SELECT b.auction_id, b.id, b.amount, b.bidder_id, b.auto, a.start_price
+	// A purchase (Buy It Now) is at its fixed price: it never falls, but
+	// need not be an increment over the row before, and may follow the
+	// buyer's own bid.
+	rows, err := f.db.QueryContext(f.ctx, `SELECT b.auction_id, b.id, b.amount, b.bidder_id, b.auto, b.purchase, a.start_price, COALESCE(a.reserve, 0)
 		FROM bids b JOIN auctions a ON a.id = b.auction_id ORDER BY b.auction_id, b.id`)
 	if err != nil {
 		t.Fatal(err)
@@ -144,9 +147,9 @@ func (f *fixture) checkInvariants() {
 	}
 	lasts := map[int64]*last{}
 	for rows.Next() {
-		var aid, id, amount, bidder, start int64
-		var auto bool
-		if err := rows.Scan(&aid, &id, &amount, &bidder, &auto, &start); err != nil {
+		var aid, id, amount, bidder, start, reserve int64
+		var auto, purchase bool
+		if err := rows.Scan(&aid, &id, &amount, &bidder, &auto, &purchase, &start, &reserve); err != nil {
 			t.Fatal(err)
 		}
 		l := lasts[aid]
@@ -155,13 +158,15 @@ func (f *fixture) checkInvariants() {
 			t.Errorf("auction %d: first bid %d is below the start price %d", aid, amount, start)
 		case l != nil && amount < l.amount:
 			t.Errorf("auction %d: bid %d of %d follows a higher %d", aid, id, amount, l.amount)
+		case purchase:
 		case l != nil && !auto && !l.auto && amount < l.amount+auction.Increment(l.amount):
 			t.Errorf("auction %d: bid %d of %d follows %d without the increment", aid, id, amount, l.amount)
 		case l != nil && !auto && l.auto && amount <= l.amount:
 			t.Errorf("auction %d: bid %d of %d does not beat the automatic %d", aid, id, amount, l.amount)
-		case l != nil && !auto && bidder == l.bidder:
+		case l != nil && !auto && bidder == l.bidder && !(amount == reserve && l.amount < reserve):
 			// (An automatic bid may follow its bidder's own row: their
-			// maximum answering a higher one.)
+			// maximum answering a higher one; so may the leader's row at the
+			// reserve, when they raised their maximum to reach it.)
 			t.Errorf("auction %d: bid %d outbids its own bidder", aid, id)
 		}
 		if l == nil {
@@ -185,20 +190,25 @@ func (f *fixture) checkInvariants() {
 		}
 	}
 	for q, what := range map[string]string{
-		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.created_at > a.ends_at`:                                                               "bids after the end",
-		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.bidder_id = a.seller_id`:                                                              "bids by the seller",
-		`SELECT count(*) FROM auctions a WHERE bid_count <> (SELECT count(*) FROM bids WHERE auction_id = a.id)`:                                                          "auctions whose bid_count is wrong",
-		`SELECT count(*) FROM auctions a WHERE ends_at > scheduled_end + interval '1 hour'`:                                                                               "auctions extended past the cap",
-		`SELECT count(*) FROM auctions a WHERE leader_id IS NOT NULL AND leader_max < current_price`:                                                                      "leaders whose maximum is below the price",
-		`SELECT count(*) FROM auctions a WHERE leader_id IS NOT NULL AND leader_max <> (SELECT amount FROM maximums WHERE auction_id = a.id AND bidder_id = a.leader_id)`: "leaders whose maximum is not their recorded one",
-		`SELECT count(*) FROM maximums m JOIN auctions a ON a.id = m.auction_id WHERE m.bidder_id <> a.leader_id AND m.amount > a.leader_max`:                             "maximums above the leader's",
-		`SELECT count(*) FROM maximums m JOIN auctions a ON a.id = m.auction_id WHERE m.bidder_id <> a.leader_id AND m.amount > a.current_price`:                          "prices below a beaten maximum",
-		`SELECT count(*) FROM users u WHERE committed <> COALESCE((SELECT amount FROM commitments WHERE user_id = u.id), 0)`:                                              "users whose committed is not their commitments",
-		`SELECT count(*) FROM users u WHERE balance < COALESCE((SELECT amount FROM commitments WHERE user_id = u.id), 0)`:                                                 "users committed beyond their balance",
-		`SELECT count(*) FROM users u WHERE balance <> (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE user_id = u.id)`:                                                "users whose balance is not their ledger's sum",
-		`SELECT (SELECT COALESCE(sum(balance), 0) FROM users) - (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE kind IN ('signup', 'deposit'))`:                        "won created or destroyed",
-		`SELECT count(*) FROM (SELECT auction_id FROM ledger WHERE kind IN ('purchase', 'sale') GROUP BY auction_id HAVING count(*) <> 2) x`:                              "auctions not paid exactly once",
-		`SELECT count(*) FROM auctions a WHERE status = 'sold' AND NOT EXISTS (SELECT 1 FROM ledger WHERE auction_id = a.id)`:                                             "sold auctions without ledger rows",
+		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.created_at > a.ends_at`:                                                                                      "bids after the end",
+		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.bidder_id = a.seller_id`:                                                                                     "bids by the seller",
+		`SELECT count(*) FROM auctions a WHERE bid_count <> (SELECT count(*) FROM bids WHERE auction_id = a.id)`:                                                                                 "auctions whose bid_count is wrong",
+		`SELECT count(*) FROM auctions a WHERE ends_at > scheduled_end + interval '1 hour'`:                                                                                                      "auctions extended past the cap",
+		`SELECT count(*) FROM auctions a WHERE leader_id IS NOT NULL AND leader_max < current_price`:                                                                                             "leaders whose maximum is below the price",
+		`SELECT count(*) FROM auctions a WHERE leader_id IS NOT NULL AND leader_max <> (SELECT amount FROM maximums WHERE auction_id = a.id AND bidder_id = a.leader_id)`:                        "leaders whose maximum is not their recorded one",
+		`SELECT count(*) FROM maximums m JOIN auctions a ON a.id = m.auction_id WHERE m.bidder_id <> a.leader_id AND m.amount > a.leader_max`:                                                    "maximums above the leader's",
+		`SELECT count(*) FROM maximums m JOIN auctions a ON a.id = m.auction_id WHERE m.bidder_id <> a.leader_id AND m.amount > a.current_price`:                                                 "prices below a beaten maximum",
+		`SELECT count(*) FROM users u WHERE committed <> COALESCE((SELECT amount FROM commitments WHERE user_id = u.id), 0)`:                                                                     "users whose committed is not their commitments",
+		`SELECT count(*) FROM users u WHERE balance < COALESCE((SELECT amount FROM commitments WHERE user_id = u.id), 0)`:                                                                        "users committed beyond their balance",
+		`SELECT count(*) FROM users u WHERE balance <> (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE user_id = u.id)`:                                                                       "users whose balance is not their ledger's sum",
+		`SELECT (SELECT COALESCE(sum(balance), 0) FROM users) - (SELECT COALESCE(sum(amount), 0) FROM ledger WHERE kind IN ('signup', 'deposit'))`:                                               "won created or destroyed",
+		`SELECT count(*) FROM (SELECT auction_id FROM ledger WHERE kind IN ('purchase', 'sale') GROUP BY auction_id HAVING count(*) <> 2) x`:                                                     "auctions not paid exactly once",
+		`SELECT count(*) FROM auctions a WHERE status = 'sold' AND NOT EXISTS (SELECT 1 FROM ledger WHERE auction_id = a.id)`:                                                                    "sold auctions without ledger rows",
+		`SELECT count(*) FROM auctions a WHERE status = 'unsold' AND EXISTS (SELECT 1 FROM ledger WHERE auction_id = a.id)`:                                                                      "unsold auctions with money moved",
+		`SELECT count(*) FROM auctions a WHERE status IN ('sold', 'unsold') AND (current_price >= COALESCE(reserve, 0) AND bid_count > 0) <> (status = 'sold')`:                                  "auctions whose outcome is not their reserve's",
+		`SELECT count(*) FROM auctions a WHERE (end_reason IS NOT DISTINCT FROM 'bought') <> EXISTS (SELECT 1 FROM bids WHERE auction_id = a.id AND purchase)`:                                   "purchases without their outcome",
+		`SELECT count(*) FROM bids b WHERE purchase AND id <> (SELECT max(id) FROM bids WHERE auction_id = b.auction_id)`:                                                                        "bids after a purchase",
+		`SELECT count(*) FROM bids b JOIN auctions a ON a.id = b.auction_id WHERE b.purchase AND (b.amount <> a.buy_now OR a.status NOT IN ('sold', 'cancelled') OR a.leader_id <> b.bidder_id)`: "purchases not sold at the Buy It Now price",
 	} {
 		if n := f.int64(q); n != 0 {
 			t.Errorf("%s: %d", what, n)

@@ -26,6 +26,13 @@ type Lot struct {
 	ScheduledEnd time.Time
 	Extensions   int
 	SoftClose    bool
+	// Reserve is the seller's hidden minimum (0: none); BuyNow the price
+	// that ends the auction at once (0: none). Both are fixed once bid on.
+	Reserve int64
+	BuyNow  int64
+	// EndReason is set once a purchase has ended the auction (ReasonBought),
+	// within the batch that judged it.
+	EndReason string
 
 	// Accounts are the bidders' (and the leader's) money by user id.
 	Accounts map[int64]*Account
@@ -46,6 +53,26 @@ type Account struct {
 // the start price before any bid, else the price plus its increment.
 func (l *Lot) MinNext() int64 { return minNext(l.BidCount, l.StartPrice, l.Price) }
 
+// ReserveMet reports whether the price has reached the reserve (false
+// without one, and before any bid).
+func (l *Lot) ReserveMet() bool { return reserveMet(l.Reserve, l.BidCount, l.Price) }
+
+// BuyNowOffered reports whether Buy It Now may be used now: the auction has
+// a price for it, runs, and has no bid yet (with a reserve: the reserve is
+// not met yet).
+func (l *Lot) BuyNowOffered() bool {
+	return buyNowOffered(l.Status, l.EndReason, l.BuyNow, l.Reserve > 0, l.BidCount, l.ReserveMet())
+}
+
+// lift is eBay's reserve rule: a price p below the reserve goes up to it
+// at once when the leader's maximum reaches it (and so stays within it).
+func (l *Lot) lift(p, leaderMax int64) int64 {
+	if l.Reserve > 0 && p < l.Reserve && leaderMax >= l.Reserve {
+		return l.Reserve
+	}
+	return p
+}
+
 // SoftClose is the anti-sniping rule: a submission that changes the price
 // or the leader less than Window before the end moves the end to Window
 // after it, never past the scheduled end plus Cap.
@@ -61,11 +88,15 @@ const (
 	DefaultSoftCloseCap    = time.Hour
 )
 
-// Submission is one bidder's maximum, as the judge takes it.
+// Submission is one bidder's maximum, or (Buy) a purchase at the Buy It
+// Now price Max, as the judge takes it.
 type Submission struct {
 	BidderID int64
 	Max      int64
 	Message  string
+	// Buy: a purchase at the Buy It Now price, which the buyer confirmed
+	// as Max.
+	Buy bool
 }
 
 // Row is a bid row to insert. Auto rows are placed by the site for a
@@ -75,6 +106,8 @@ type Row struct {
 	Amount   int64
 	Message  string
 	Auto     bool
+	// Purchase: the Buy It Now row that ended the auction.
+	Purchase bool
 	// The lot's state just after this row.
 	Price    int64
 	LeaderID int64
@@ -94,8 +127,11 @@ const (
 	// Outbid: placed, but an earlier, higher (or equal) maximum answered it
 	// at once.
 	Outbid
-	// Raised: the leader raised their own maximum; nothing else changed.
+	// Raised: the leader raised their own maximum; nothing else changed
+	// (except that a maximum reaching the reserve lifts the price to it).
 	Raised
+	// Bought: a purchase at the Buy It Now price ended the auction.
+	Bought
 )
 
 // String names r for logs and tests.
@@ -107,6 +143,8 @@ func (r Result) String() string {
 		return "outbid"
 	case Raised:
 		return "raised"
+	case Bought:
+		return "bought"
 	}
 	return fmt.Sprintf("Result(%d)", int(r))
 }
@@ -126,11 +164,16 @@ type Verdict struct {
 // rules (eBay's proxy bidding with soft close) and touches nothing else:
 // no SQL, no clock, no I/O.
 func (sc SoftClose) Judge(l *Lot, now time.Time, sub Submission) Verdict {
+	if sub.Buy {
+		return sc.buy(l, now, sub)
+	}
 	x := sub.BidderID
 	m := sub.Max
 	switch {
 	case x == l.SellerID:
 		return Verdict{Err: ErrOwnAuction}
+	case l.EndReason == ReasonBought:
+		return Verdict{Err: ErrBought}
 	case l.Status != StatusOpen || !now.Before(l.EndsAt):
 		return Verdict{Err: ErrEnded}
 	case m < MinAmount || m > MaxAmount:
@@ -143,10 +186,18 @@ func (sc SoftClose) Judge(l *Lot, now time.Time, sub Submission) Verdict {
 	if acct.Suspended {
 		return Verdict{Err: ErrSuspended}
 	}
+	var v Verdict
+	row := func(bidder, amount int64, msg string, auto bool, leader, prev int64) {
+		l.BidCount++
+		l.Price = amount
+		v.Rows = append(v.Rows, Row{BidderID: bidder, Amount: amount, Message: msg, Auto: auto,
+			Price: amount, LeaderID: leader, BidCount: l.BidCount, PrevLeader: prev})
+	}
 	avail := acct.Balance - acct.Committed
 	if x == l.LeaderID {
 		// The leader's maximum is committed already: only the rise needs
-		// funds. Nothing shows and nothing extends.
+		// funds. Nothing shows and nothing extends, unless the new maximum
+		// reaches the reserve: then the price goes up to it.
 		avail += l.LeaderMax
 		switch {
 		case m <= l.LeaderMax:
@@ -156,7 +207,12 @@ func (sc SoftClose) Judge(l *Lot, now time.Time, sub Submission) Verdict {
 		}
 		acct.Committed += m - l.LeaderMax
 		l.LeaderMax = m
-		return Verdict{Result: Raised}
+		v.Result = Raised
+		if p := l.lift(l.Price, m); p != l.Price {
+			row(x, p, sub.Message, false, x, 0)
+			v.Extended = sc.extend(l, now)
+		}
+		return v
 	}
 	if next := l.MinNext(); m < next {
 		if l.BidCount == 0 {
@@ -168,16 +224,9 @@ func (sc SoftClose) Judge(l *Lot, now time.Time, sub Submission) Verdict {
 		return Verdict{Err: withAmount(ErrInsufficientFunds, max(0, avail))}
 	}
 
-	var v Verdict
-	row := func(bidder, amount int64, msg string, auto bool, leader, prev int64) {
-		l.BidCount++
-		l.Price = amount
-		v.Rows = append(v.Rows, Row{BidderID: bidder, Amount: amount, Message: msg, Auto: auto,
-			Price: amount, LeaderID: leader, BidCount: l.BidCount, PrevLeader: prev})
-	}
 	switch {
 	case l.BidCount == 0:
-		row(x, l.StartPrice, sub.Message, false, x, 0)
+		row(x, l.lift(l.StartPrice, m), sub.Message, false, x, 0)
 		l.LeaderID, l.LeaderMax = x, m
 		acct.Committed += m
 		v.Result = Leading
@@ -187,7 +236,7 @@ func (sc SoftClose) Judge(l *Lot, now time.Time, sub Submission) Verdict {
 			// The old leader's maximum bid in full before being beaten.
 			row(old, oldMax, "", true, old, 0)
 		}
-		row(x, min(m, oldMax+Increment(oldMax)), sub.Message, false, x, old)
+		row(x, l.lift(min(m, oldMax+Increment(oldMax)), m), sub.Message, false, x, old)
 		if oa := l.Accounts[old]; oa != nil {
 			oa.Committed -= oldMax
 		}
@@ -197,11 +246,61 @@ func (sc SoftClose) Judge(l *Lot, now time.Time, sub Submission) Verdict {
 	default:
 		// An earlier maximum wins ties: the leader answers at once.
 		row(x, m, sub.Message, false, l.LeaderID, 0)
-		row(l.LeaderID, min(l.LeaderMax, m+Increment(m)), "", true, l.LeaderID, 0)
+		row(l.LeaderID, l.lift(min(l.LeaderMax, m+Increment(m)), l.LeaderMax), "", true, l.LeaderID, 0)
 		v.Result = Outbid
 	}
 	v.Extended = sc.extend(l, now)
 	return v
+}
+
+// buy judges a purchase at the Buy It Now price: offered still (nobody bid,
+// or the reserve is not met), confirmed at that price, and covered by the
+// buyer's funds. It takes the lead at that price and ends the auction at
+// now, whatever soft close would do; the batch settles it in the same
+// transaction. Every later submission in the batch is refused.
+func (sc SoftClose) buy(l *Lot, now time.Time, sub Submission) Verdict {
+	x := sub.BidderID
+	switch {
+	case x == l.SellerID:
+		return Verdict{Err: ErrBuyOwn}
+	case l.EndReason == ReasonBought:
+		return Verdict{Err: ErrBought}
+	case l.Status != StatusOpen || !now.Before(l.EndsAt):
+		return Verdict{Err: ErrEnded}
+	case !l.BuyNowOffered():
+		return Verdict{Err: ErrBuyGone}
+	case sub.Max != l.BuyNow:
+		return Verdict{Err: withAmount(ErrBuyChanged, l.BuyNow)}
+	}
+	acct := l.Accounts[x]
+	if acct == nil {
+		return Verdict{Err: fmt.Errorf("buy now: buyer %d does not exist", x)}
+	}
+	if acct.Suspended {
+		return Verdict{Err: ErrSuspended}
+	}
+	avail := acct.Balance - acct.Committed
+	if x == l.LeaderID {
+		avail += l.LeaderMax
+	}
+	if avail < l.BuyNow {
+		return Verdict{Err: withAmount(ErrInsufficientFunds, max(0, avail))}
+	}
+	prev := l.LeaderID
+	if oa := l.Accounts[prev]; oa != nil {
+		oa.Committed -= l.LeaderMax
+	}
+	if prev == x {
+		prev = 0
+	}
+	l.BidCount++
+	l.Price, l.LeaderID, l.LeaderMax = l.BuyNow, x, l.BuyNow
+	l.EndsAt, l.EndReason = now, ReasonBought
+	// Settled in the same transaction: the price leaves the balance, and
+	// nothing stays committed.
+	acct.Balance -= l.BuyNow
+	return Verdict{Result: Bought, Rows: []Row{{BidderID: x, Amount: l.BuyNow, Purchase: true,
+		Price: l.Price, LeaderID: x, BidCount: l.BidCount, PrevLeader: prev}}}
 }
 
 // extend applies soft close to a submission that changed the price or the

@@ -234,6 +234,14 @@ func TestJudgeKeepsEveryInvariant(t *testing.T) {
 		}
 		l := newLot(int64(1+rng.IntN(20))*500, balances...)
 		l.SoftClose = rng.IntN(4) != 0
+		// Half the lots have a reserve, a third a Buy It Now price.
+		if rng.IntN(2) == 0 {
+			l.Reserve = l.StartPrice + int64(rng.IntN(40))*500
+		}
+		if rng.IntN(3) == 0 {
+			l.BuyNow = max(auction.MinBuyNow(l.StartPrice), l.Reserve) + int64(rng.IntN(20))*500
+		}
+		bought := false
 		type maxAt struct {
 			amount int64
 			step   int
@@ -258,9 +266,24 @@ func TestJudgeKeepsEveryInvariant(t *testing.T) {
 			default:
 				amount = int64(rng.IntN(200_000))
 			}
+			buy := l.BuyNow > 0 && rng.IntN(8) == 0
+			if buy {
+				amount = l.BuyNow
+			}
 			before := *l
-			v := rules.Judge(l, now, auction.Submission{BidderID: bidder, Max: amount})
-			where := fmt.Sprintf("seed %d step %d (%d bids %d at %v)", seed, step, bidder, amount, now.Sub(t0))
+			offered := l.BuyNowOffered()
+			balance := int64(0)
+			if a := l.Accounts[bidder]; a != nil {
+				balance = a.Balance
+			}
+			v := rules.Judge(l, now, auction.Submission{BidderID: bidder, Max: amount, Buy: buy})
+			where := fmt.Sprintf("seed %d step %d (%d bids %d at %v, buy %v)", seed, step, bidder, amount, now.Sub(t0), buy)
+			if bought {
+				if !errors.Is(v.Err, auction.ErrBought) && !errors.Is(v.Err, auction.ErrOwnAuction) && !errors.Is(v.Err, auction.ErrBuyOwn) {
+					t.Fatalf("%s: after a purchase: %v", where, v.Err)
+				}
+				continue
+			}
 			if v.Err != nil {
 				if len(v.Rows) != 0 || l.Price != before.Price || l.LeaderID != before.LeaderID || l.EndsAt != before.EndsAt {
 					t.Fatalf("%s: refused (%v) but changed the lot", where, v.Err)
@@ -269,6 +292,30 @@ func TestJudgeKeepsEveryInvariant(t *testing.T) {
 			}
 			if bidder == seller || !now.Before(before.EndsAt) {
 				t.Fatalf("%s: accepted from the seller or after the end", where)
+			}
+			if buy {
+				// Offered, and it ends the auction at once at that price,
+				// sold to the buyer, with nothing left committed.
+				if !offered || v.Result != auction.Bought || len(v.Rows) != 1 || !v.Rows[0].Purchase || v.Rows[0].Amount != l.BuyNow ||
+					l.Price != l.BuyNow || l.LeaderID != bidder || !l.EndsAt.Equal(now) || v.Rows[0].Amount < last {
+					t.Fatalf("%s: purchase %+v, lot %+v (offered %v)", where, v, l, offered)
+				}
+				for id, a := range l.Accounts {
+					if a.Committed != 0 {
+						t.Fatalf("%s: %d still commits %d after the purchase", where, id, a.Committed)
+					}
+				}
+				if l.Accounts[bidder].Balance != balance-l.BuyNow {
+					t.Fatalf("%s: the buyer's balance %d, was %d", where, l.Accounts[bidder].Balance, balance)
+				}
+				bought = true
+				continue
+			}
+			if offered && l.BuyNowOffered() && l.ReserveMet() {
+				t.Fatalf("%s: Buy It Now offered with the reserve met", where)
+			}
+			if l.BuyNowOffered() && l.Reserve == 0 && l.BidCount > 0 {
+				t.Fatalf("%s: Buy It Now offered after a bid without a reserve", where)
 			}
 			if m := maxes[bidder]; amount > m.amount {
 				maxes[bidder] = maxAt{amount, step}
@@ -282,8 +329,14 @@ func TestJudgeKeepsEveryInvariant(t *testing.T) {
 				}
 				last = r.Amount
 			}
-			if v.Result == auction.Raised && (len(v.Rows) != 0 || l.Price != before.Price || l.EndsAt != before.EndsAt) {
+			// A raise shows nothing, unless it reached the reserve: then the
+			// price goes up to it, and only then.
+			lifted := before.Reserve > 0 && before.Price < before.Reserve && amount >= before.Reserve
+			if v.Result == auction.Raised && !lifted && (len(v.Rows) != 0 || l.Price != before.Price || l.EndsAt != before.EndsAt) {
 				t.Fatalf("%s: a raise changed what shows", where)
+			}
+			if v.Result == auction.Raised && lifted && (len(v.Rows) != 1 || l.Price != l.Reserve) {
+				t.Fatalf("%s: a raise to the reserve: rows %v, price %d", where, rowsOf(v), l.Price)
 			}
 			// The leader holds the highest maximum, the earliest on ties;
 			// the price lies between the second-highest and theirs.
@@ -307,6 +360,12 @@ func TestJudgeKeepsEveryInvariant(t *testing.T) {
 			want := l.StartPrice
 			if second > 0 {
 				want = max(want, min(l.LeaderMax, second+auction.Increment(second)))
+			}
+			if l.Reserve > 0 && want < l.Reserve && l.LeaderMax >= l.Reserve {
+				want = l.Reserve // a maximum at or above the reserve lifts the price to it
+			}
+			if l.Reserve > 0 && l.LeaderMax >= l.Reserve && l.Price < l.Reserve {
+				t.Fatalf("%s: price %d below the reserve %d that the leader's maximum %d reaches", where, l.Price, l.Reserve, l.LeaderMax)
 			}
 			if l.Price > want {
 				t.Fatalf("%s: price %d, want %d (second-highest maximum %d)", where, l.Price, want, second)

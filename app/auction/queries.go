@@ -34,12 +34,19 @@ type Auction struct {
 	SoftClose    bool      `bun:"soft_close"`
 	Hidden       bool      `bun:"hidden"`        // by an operator, from the lists
 	CancelReason string    `bun:"cancel_reason"` // why an operator cancelled it
-	Status       string    `bun:"status"`
-	WinnerID     int64     `bun:"winner_id"` // set once sold
-	Winner       string    `bun:"winner"`
-	FinalPrice   int64     `bun:"final_price"`
-	SettledAt    time.Time `bun:"settled_at"` // zero while open
-	CreatedAt    time.Time `bun:"created_at"`
+	// HasReserve and ReserveMet say where the reserve stands; its amount is
+	// never read here.
+	HasReserve bool   `bun:"has_reserve"`
+	ReserveMet bool   `bun:"reserve_met"`
+	BuyNow     int64  `bun:"buy_now"`    // the Buy It Now price; 0: none
+	EndReason  string `bun:"end_reason"` // ReasonBought, ReasonReserveNotMet or ""
+
+	Status     string    `bun:"status"`
+	WinnerID   int64     `bun:"winner_id"` // set once sold
+	Winner     string    `bun:"winner"`
+	FinalPrice int64     `bun:"final_price"`
+	SettledAt  time.Time `bun:"settled_at"` // zero while open
+	CreatedAt  time.Time `bun:"created_at"`
 
 	// Read by Get only (zero in lists): every photo (image ids, the cover
 	// first), the addenda oldest first, the auction this one relists and
@@ -63,7 +70,8 @@ type Bid struct {
 	Bidder    string    `bun:"bidder"` // nick
 	Amount    int64     `bun:"amount"`
 	Message   string    `bun:"message"`
-	Auto      bool      `bun:"auto"` // placed by the site for a maximum
+	Auto      bool      `bun:"auto"`     // placed by the site for a maximum
+	Purchase  bool      `bun:"purchase"` // the Buy It Now purchase
 	CreatedAt time.Time `bun:"created_at"`
 }
 
@@ -82,7 +90,9 @@ const auctionCols = `a.id, a.seller_id, s.nick AS seller, a.title, a.description
 	a.start_price, a.current_price, COALESCE(a.leader_id, 0) AS leader_id, COALESCE(l.nick, '') AS leader,
 	a.bid_count, a.starts_at, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, a.hidden, a.cancel_reason, a.status, COALESCE(a.winner_id, 0) AS winner_id,
 	COALESCE(w.nick, '') AS winner, COALESCE(a.final_price, 0) AS final_price,
-	COALESCE(a.settled_at, 'epoch') AS settled_at, a.created_at`
+	COALESCE(a.settled_at, 'epoch') AS settled_at, a.created_at,
+	a.reserve IS NOT NULL AS has_reserve, COALESCE(a.bid_count > 0 AND a.current_price >= a.reserve, false) AS reserve_met,
+	COALESCE(a.buy_now, 0) AS buy_now, COALESCE(a.end_reason, '') AS end_reason`
 
 const auctionFrom = ` FROM auctions a
 	JOIN users s ON s.id = a.seller_id
@@ -191,7 +201,7 @@ func RecentBids(ctx context.Context, db bun.IDB, auctionID, beforeID int64, limi
 		beforeID = math.MaxInt64
 	}
 	var bids []Bid
-	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.auto, b.created_at
+	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.auto, b.purchase, b.created_at
 		FROM bids b JOIN users u ON u.id = b.bidder_id
 		WHERE b.auction_id = ? AND b.id < ? ORDER BY b.id DESC LIMIT ?`, auctionID, beforeID, limit).Scan(ctx, &bids)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -295,4 +305,19 @@ func MaxOf(ctx context.Context, db bun.IDB, auctionID, userID int64) (int64, err
 		return 0, fmt.Errorf("maximum of %d on %d: %w", userID, auctionID, err)
 	}
 	return m, nil
+}
+
+// ReserveOf returns the reserve of auction auctionID when sellerID is its
+// seller (0 when it has none, or for anyone else). Only the seller may be
+// shown it.
+func ReserveOf(ctx context.Context, db bun.IDB, auctionID, sellerID int64) (int64, error) {
+	var r int64
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(reserve, 0) FROM auctions WHERE id = ? AND seller_id = ?`, auctionID, sellerID).Scan(&r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reserve of %d: %w", auctionID, err)
+	}
+	return r, nil
 }

@@ -33,6 +33,36 @@ const (
 	StatusCancelled = "cancelled"
 )
 
+// Why an auction ended, when it was not the plain end of its time: the
+// auctions.end_reason column.
+const (
+	// ReasonReserveNotMet: it ended with bids, all below the reserve, unsold.
+	ReasonReserveNotMet = "reserve_not_met"
+	// ReasonBought: a purchase at the Buy It Now price ended it, sold.
+	ReasonBought = "bought"
+)
+
+// reserveMet reports whether a price reached the reserve (none: false).
+func reserveMet(reserve int64, bidCount int, price int64) bool {
+	return reserve > 0 && bidCount > 0 && price >= reserve
+}
+
+// buyNowOffered is eBay's rule for showing Buy It Now: an open auction with
+// a price for it, before any bid, or with a reserve until it is met.
+func buyNowOffered(status, endReason string, buyNow int64, hasReserve bool, bidCount int, met bool) bool {
+	if status != StatusOpen || endReason != "" || buyNow <= 0 {
+		return false
+	}
+	if hasReserve {
+		return !met
+	}
+	return bidCount == 0
+}
+
+// MinBuyNow is the least Buy It Now price a start price allows: 30 % over
+// it, rounded up (eBay's rule).
+func MinBuyNow(start int64) int64 { return (start*13 + 9) / 10 }
+
 // DefaultDuration is the duration the sell form preselects.
 const DefaultDuration = 24 * time.Hour
 
@@ -111,7 +141,7 @@ func (e *Error) Is(target error) bool {
 // request's i18n Printer.Money): p.T(e.Key(), e.Args(p.Money)...).
 func (e *Error) Args(money func(int64) string) []any {
 	switch e.key {
-	case ErrTooLow.key, ErrBelowStart.key, ErrInsufficientFunds.key, ErrMaxNotHigher.key:
+	case ErrTooLow.key, ErrBelowStart.key, ErrInsufficientFunds.key, ErrMaxNotHigher.key, ErrBuyChanged.key:
 		return []any{money(e.Amount)}
 	}
 	return nil
@@ -133,6 +163,14 @@ var (
 	ErrInsufficientFunds = &Error{key: "bid.insufficient_funds"}
 	ErrMessageTooLong    = &Error{key: "bid.message_too_long"}
 	ErrSuspended         = &Error{key: "bid.suspended"}
+	// ErrBought refuses anything after a purchase ended the auction.
+	ErrBought = &Error{key: "bid.bought"}
+	// Buy It Now's own refusals: the seller's own item; not offered any
+	// more (a bid came first, or the reserve is met); a price other than
+	// the one confirmed (Amount: the price now).
+	ErrBuyOwn     = &Error{key: "buy.own_auction"}
+	ErrBuyGone    = &Error{key: "buy.gone"}
+	ErrBuyChanged = &Error{key: "buy.price_changed"}
 	// ErrClosed is returned once the Bidder is shutting down.
 	ErrClosed = &Error{key: "bid.unavailable"}
 	// ErrUnconfirmed: the database stopped answering while committing, and
@@ -164,6 +202,8 @@ const (
 	FieldStartPrice  = "start_price"
 	FieldDuration    = "duration"
 	FieldImage       = "image"
+	FieldReserve     = "reserve"
+	FieldBuyNow      = "buy_now"
 )
 
 // CreateInput is a new listing as the seller entered it.
@@ -182,6 +222,11 @@ type CreateInput struct {
 	// HardEnd turns soft close off: the auction ends when scheduled,
 	// whatever is bid in its last minutes.
 	HardEnd bool
+	// Reserve is the hidden minimum price (0: none), at least the start
+	// price; BuyNow the price that ends the auction at once (0: none), at
+	// least MinBuyNow(StartPrice) and the reserve.
+	Reserve int64
+	BuyNow  int64
 }
 
 // CleanText makes user text storable and safe to frame: PostgreSQL text refuses
@@ -242,6 +287,23 @@ func (in *CreateInput) Validate(short time.Duration) FieldErrors {
 	} else if in.ImageID <= 0 {
 		fe[FieldImage] = "auction.image_required"
 	}
+	startOK := fe[FieldStartPrice] == ""
+	switch {
+	case in.Reserve == 0:
+	case in.Reserve < 0 || in.Reserve > MaxAmount:
+		fe[FieldReserve] = "auction.reserve_invalid"
+	case startOK && in.Reserve < in.StartPrice:
+		fe[FieldReserve] = "auction.reserve_below_start"
+	}
+	switch {
+	case in.BuyNow == 0:
+	case in.BuyNow < 0 || in.BuyNow > MaxAmount:
+		fe[FieldBuyNow] = "auction.buy_now_invalid"
+	case startOK && in.BuyNow < MinBuyNow(in.StartPrice):
+		fe[FieldBuyNow] = "auction.buy_now_below_start"
+	case fe[FieldReserve] == "" && in.BuyNow < in.Reserve:
+		fe[FieldBuyNow] = "auction.buy_now_below_reserve"
+	}
 	if len(fe) == 0 {
 		return nil
 	}
@@ -259,6 +321,9 @@ type BidInput struct {
 	// Key is the bid form's one-time key (optional): a submission with a
 	// key already placed is answered as it was then, not judged again.
 	Key string
+	// Buy makes it a purchase at the Buy It Now price, Amount, which the
+	// buyer confirmed.
+	Buy bool
 }
 
 // check applies the rules that need no database, cleans the message, and

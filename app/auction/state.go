@@ -22,10 +22,29 @@ type State struct {
 	SoftClose  bool
 	// Reason is why an operator cancelled it ("" otherwise).
 	Reason string
+	// HasReserve: the seller set a reserve; ReserveMet: the price reached
+	// it. The reserve itself is the seller's alone.
+	HasReserve bool
+	ReserveMet bool
+	// BuyNow is the Buy It Now price (0: none); whether it is still offered
+	// is BuyNowOffered.
+	BuyNow int64
+	// EndReason is why it ended, when not plainly by time: ReasonBought or
+	// ReasonReserveNotMet ("" otherwise).
+	EndReason string
 }
 
 // MinNext is the least maximum a bidder who does not lead may submit.
 func (s State) MinNext() int64 { return minNext(s.BidCount, s.StartPrice, s.Price) }
+
+// BuyNowOffered reports whether Buy It Now may be used now.
+func (s State) BuyNowOffered() bool {
+	st := s.Status
+	if st == "" {
+		st = StatusOpen
+	}
+	return buyNowOffered(st, s.EndReason, s.BuyNow, s.HasReserve, s.BidCount, s.ReserveMet)
+}
 
 // Closed reports whether the auction is sold, unsold or cancelled.
 func (s State) Closed() bool { return s.Status != StatusOpen && s.Status != "" }
@@ -35,7 +54,8 @@ func (s State) Closed() bool { return s.Status != StatusOpen && s.Status != "" }
 func (a *Auction) State() State {
 	st := State{ID: a.ID, SellerID: a.SellerID, Title: a.Title, Status: a.Status, StartPrice: a.StartPrice,
 		Price: a.CurrentPrice, BidCount: a.BidCount, Leader: a.Leader, EndsAt: a.EndsAt,
-		Scheduled: a.ScheduledEnd, Extensions: a.Extensions, SoftClose: a.SoftClose, Reason: a.CancelReason}
+		Scheduled: a.ScheduledEnd, Extensions: a.Extensions, SoftClose: a.SoftClose, Reason: a.CancelReason,
+		HasReserve: a.HasReserve, ReserveMet: a.ReserveMet, BuyNow: a.BuyNow, EndReason: a.EndReason}
 	if a.Status == StatusSold {
 		st.Price, st.Leader = a.FinalPrice, a.Winner
 	}
@@ -46,7 +66,8 @@ func (a *Auction) State() State {
 func (e *Event) State() State {
 	st := State{ID: e.AuctionID, SellerID: e.SellerID, Title: e.Title, Status: e.Status, StartPrice: e.StartPrice,
 		Price: e.Price, BidCount: e.BidCount, Leader: e.Leader, EndsAt: e.EndsAt,
-		Scheduled: e.Scheduled, Extensions: e.Extensions, SoftClose: e.SoftClose, Reason: e.Reason}
+		Scheduled: e.Scheduled, Extensions: e.Extensions, SoftClose: e.SoftClose, Reason: e.Reason,
+		HasReserve: e.HasReserve, ReserveMet: e.ReserveMet, BuyNow: e.BuyNow, EndReason: e.EndReason}
 	if st.Status == "" {
 		st.Status = StatusOpen
 	}
@@ -58,5 +79,5 @@ func (l *Lot) event(kind string) Event {
 	return Event{Kind: kind, AuctionID: l.ID, SellerID: l.SellerID, Title: l.Title, Status: l.Status,
 		StartPrice: l.StartPrice, Price: l.Price, MinNext: l.MinNext(), BidCount: l.BidCount,
 		EndsAt: l.EndsAt, Scheduled: l.ScheduledEnd, Extensions: l.Extensions, SoftClose: l.SoftClose,
-		LeaderID: l.LeaderID}
+		LeaderID: l.LeaderID, HasReserve: l.Reserve > 0, ReserveMet: l.ReserveMet(), BuyNow: l.BuyNow}
 }

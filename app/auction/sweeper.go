@@ -172,49 +172,84 @@ func settleOne(ctx context.Context, db bun.IDB, skip []int64) (int64, error) {
 func claim(ctx context.Context, tx bun.IDB, where string, args ...any) (*Lot, error) {
 	l := &Lot{}
 	err := tx.QueryRowContext(ctx, `SELECT id, seller_id, title, status, start_price, current_price,
-		COALESCE(leader_id, 0), COALESCE(leader_max, 0), bid_count, ends_at, scheduled_end, extensions, soft_close
+		COALESCE(leader_id, 0), COALESCE(leader_max, 0), bid_count, ends_at, scheduled_end, extensions, soft_close,
+		COALESCE(reserve, 0), COALESCE(buy_now, 0), COALESCE(end_reason, '')
 		FROM auctions WHERE `+where, args...).
 		Scan(&l.ID, &l.SellerID, &l.Title, &l.Status, &l.StartPrice, &l.Price, &l.LeaderID, &l.LeaderMax,
-			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose)
+			&l.BidCount, &l.EndsAt, &l.ScheduledEnd, &l.Extensions, &l.SoftClose, &l.Reserve, &l.BuyNow, &l.EndReason)
 	return l, err
 }
 
 // settle closes lot l, open and past its end, whose row tx holds locked: sold
 // to its leader at the price, with the money moved in the same
-// transaction, or unsold when nobody bid. The event goes out at commit.
-func settle(ctx context.Context, tx bun.IDB, l *Lot) error {
-	ev := l.event(EventClosed)
-	if l.BidCount == 0 {
-		ev.Status = StatusUnsold
-		if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'unsold', settled_at = now() WHERE id = ?`, l.ID); err != nil {
+// transaction; or unsold when nobody bid, or when the price stayed below
+// the reserve (no money moves, and the leader's maximum is no longer
+// committed). The event goes out at commit.
+func settle(ctx context.Context, tx bun.Tx, l *Lot) error {
+	steps, err := settlement(l)
+	if err != nil {
+		return err
+	}
+	for _, st := range steps {
+		if _, err := tx.Tx.ExecContext(ctx, st.sql, st.args...); err != nil {
 			return err
 		}
-		return notify(ctx, tx, ev)
 	}
-	ev.Status = StatusSold
-	// Both users in id order, like every bid batch, before the triggers
-	// update them.
-	if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE`,
-		l.SellerID, l.LeaderID); err != nil {
-		return err
+	return nil
+}
+
+// stmt is one SQL statement with $n parameters, for database/sql and pgx
+// alike.
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// settlement is the statements that close l, in order: the sweeper runs
+// them one by one, a bid batch that took a purchase sends them with its
+// write, before its COMMIT. l.EndReason is ReasonBought after a purchase.
+func settlement(l *Lot) ([]stmt, error) {
+	ev := l.event(EventClosed)
+	ev.EndReason = l.EndReason
+	var steps []stmt
+	if l.BidCount == 0 || (l.Reserve > 0 && l.Price < l.Reserve) {
+		ev.Status = StatusUnsold
+		var reason any // NULL: nobody bid
+		if l.BidCount > 0 {
+			ev.EndReason, reason = ReasonReserveNotMet, ReasonReserveNotMet
+		}
+		// Leaving 'open' releases the leader's commitment (the
+		// auctions_commit trigger).
+		steps = append(steps, stmt{`UPDATE auctions SET status = 'unsold', settled_at = now(), end_reason = $2 WHERE id = $1`,
+			[]any{l.ID, reason}})
+	} else {
+		ev.Status = StatusSold
+		var reason any
+		if l.EndReason != "" {
+			reason = l.EndReason
+		}
+		steps = append(steps,
+			// Both users in id order, like every bid batch, before the
+			// triggers update them (a batch holds them already).
+			stmt{`SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE`, []any{l.SellerID, l.LeaderID}},
+			// The status first: it releases the winner's commitment (their
+			// maximum), which must go before the price leaves their balance.
+			stmt{`UPDATE auctions SET status = 'sold', winner_id = leader_id, final_price = current_price,
+				settled_at = now(), end_reason = $2 WHERE id = $1`, []any{l.ID, reason}},
+			// The unique index ledger_settles_once makes a second payment
+			// impossible even if everything above were wrong.
+			stmt{`INSERT INTO ledger (user_id, kind, amount, auction_id) VALUES ($1, 'purchase', $2, $3), ($4, 'sale', $5, $3)`,
+				[]any{l.LeaderID, -l.Price, l.ID, l.SellerID, l.Price}})
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT nick FROM users WHERE id = ?`, l.LeaderID).Scan(&ev.Leader); err != nil {
-		return err
+	payload, err := encodeEvent(ev)
+	if err != nil {
+		return nil, err
 	}
-	// The status first: it releases the winner's commitment (their
-	// maximum), which must go before the price leaves their balance.
-	if _, err := tx.ExecContext(ctx, `UPDATE auctions SET status = 'sold', winner_id = leader_id,
-		final_price = current_price, settled_at = now() WHERE id = ?`, l.ID); err != nil {
-		return err
-	}
-	// The unique index ledger_settles_once makes a second payment
-	// impossible even if everything above were wrong.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger (user_id, kind, amount, auction_id)
-		VALUES (?, 'purchase', ?, ?), (?, 'sale', ?, ?)`,
-		l.LeaderID, -l.Price, l.ID, l.SellerID, l.Price, l.ID); err != nil {
-		return err
-	}
-	return notify(ctx, tx, ev)
+	// The leader's nick (the winner's, once sold) joins the event here, so
+	// that nothing has to be read before.
+	return append(steps, stmt{`SELECT pg_notify($1::text, CASE WHEN u.nick IS NULL THEN $2::text
+			ELSE jsonb_set($2::jsonb, '{leader}', to_jsonb(u.nick))::text END)
+		FROM (SELECT 1) one LEFT JOIN users u ON u.id = $3`, []any{Channel, payload, l.LeaderID}}), nil
 }
 
 // pgArrayOf is ids as a PostgreSQL array, never NULL: "<> ALL(NULL)" would

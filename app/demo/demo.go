@@ -47,21 +47,23 @@ type listing struct {
 	shape              int
 	// bids already placed when it is listed (maximums, in order).
 	bids []int64
+	// reserve and buyNow: the reserve and Buy It Now prices (0: none).
+	reserve, buyNow int64
 }
 
 var listings = []listing{
 	{"라이카 M3 카메라 (1957) · Leica M3 camera", "셔터 정상 작동, 렌즈 곰팡이 없음. Shutter works, clean lens.",
-		300_000, 3 * time.Minute, false, 30, 0, []int64{320_000, 350_000}},
+		300_000, 3 * time.Minute, false, 30, 0, []int64{320_000, 350_000}, 0, 0},
 	{"빈티지 진공관 라디오 · Vintage valve radio", "1960년대, 수신 양호. 1960s, receives well.",
-		80_000, 45 * time.Second, true, 200, 1, nil},
+		80_000, 45 * time.Second, true, 200, 1, nil, 0, 0},
 	{"수제 도자기 찻잔 세트 · Handmade tea set", "이천 공방, 4인용. Icheon studio, for four.",
-		40_000, 2 * time.Minute, false, 120, 2, nil},
+		40_000, 2 * time.Minute, false, 120, 2, nil, 60_000, 0},
 	{"기계식 키보드 (갈축) · Mechanical keyboard", "거의 새것. Barely used.",
-		60_000, 5 * time.Minute, false, 270, 3, nil},
+		60_000, 5 * time.Minute, false, 270, 3, nil, 0, 90_000},
 	{"자전거 (로드, 54cm) · Road bike, 54 cm", "정비 완료. Freshly serviced.",
-		250_000, 10 * time.Minute, false, 340, 1, []int64{260_000}},
+		250_000, 10 * time.Minute, false, 340, 1, []int64{260_000}, 0, 0},
 	{"필름 카메라 렌즈 50mm f/1.4 · 50 mm f/1.4 lens", "M42 마운트. M42 mount.",
-		90_000, 8 * time.Minute, false, 60, 0, nil},
+		90_000, 8 * time.Minute, false, 60, 0, nil, 0, 0},
 }
 
 // Demo runs the demo on one database.
@@ -178,7 +180,8 @@ func (d *Demo) list(ctx context.Context, l listing) (int64, error) {
 			return err
 		}
 		id, err = auction.Create(ctx, tx, auction.CreateInput{SellerID: d.sellerID, Title: l.title,
-			Description: l.description, StartPrice: l.start, Duration: l.lasts, ImageID: imageID, HardEnd: l.hardEnd}, l.lasts)
+			Description: l.description, StartPrice: l.start, Duration: l.lasts, ImageID: imageID, HardEnd: l.hardEnd,
+			Reserve: l.reserve, BuyNow: l.buyNow}, l.lasts)
 		return err
 	})
 	if err != nil {
@@ -216,6 +219,15 @@ func (d *Demo) bid(ctx context.Context, a *auction.Auction) {
 		if who = d.bidderIDs[d.rng.IntN(len(d.bidderIDs))]; who != a.LeaderID {
 			break
 		}
+	}
+	if a.State().BuyNowOffered() && d.rng.IntN(8) == 0 {
+		// Now and then someone buys outright.
+		_, err := d.bidder.BuyNow(ctx, a.ID, who, a.BuyNow, "")
+		var refused *auction.Error
+		if err != nil && !errors.As(err, &refused) && ctx.Err() == nil {
+			d.log.Warn("demo: buy", "auction", a.ID, "err", err)
+		}
+		return
 	}
 	amount := a.MinNext()
 	if d.rng.IntN(3) == 0 {

@@ -132,7 +132,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			if applyBid(r, &run[k]) {
 				ev := &run[k]
 				rows = append(rows, parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At,
-					Auto: ev.Auto, New: true})
+					Auto: ev.Auto, Purchase: ev.Purchase, New: true})
 			}
 		}
 		if len(rows) > 0 && r.loaded {
@@ -144,7 +144,15 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 					h.send(s, msg.get(s.lang))
 				}
 			}
-			if !ends.Equal(r.st.EndsAt) {
+			switch {
+			case last.Purchase:
+				// Bought: the closing follows in the same transaction and
+				// sends the result itself. An "ended, settling" frame
+				// right before it would replace the elements whose SSE
+				// listeners the result needs, and the result could arrive
+				// before htmx has set them up again.
+				r.sentPhase = parts.PhaseEnded
+			case !ends.Equal(r.st.EndsAt):
 				// An extended end shows at once, not at the next tick.
 				h.sendCountdowns(r, now)
 			}
@@ -165,6 +173,12 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			continue
 		}
 		told = append(told, u)
+		if ev.Purchase {
+			// Bought outright: nothing to bid on again; the closing
+			// that follows replaces their form with the result.
+			h.notify(u, ev, func(p *i18n.Printer) string { return p.T("live.notice.bought_out", p.Money(ev.Amount)) })
+			continue
+		}
 		h.notifyOutbid(u, ev, func(p *i18n.Printer) string { return p.T(key, p.Money(last.Price)) })
 	}
 }
@@ -183,17 +197,28 @@ func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 			}
 		}
 	}
+	bought, noReserve := ev.EndReason == auction.ReasonBought, ev.EndReason == auction.ReasonReserveNotMet
 	h.notify(ev.SellerID, ev, func(p *i18n.Printer) string {
-		switch ev.Status {
-		case auction.StatusSold:
+		switch {
+		case ev.Status == auction.StatusSold && bought:
+			return p.T("live.notice.sold_bought", ev.Leader, p.Money(ev.Price))
+		case ev.Status == auction.StatusSold:
 			return p.T("live.notice.sold", ev.Leader, p.Money(ev.Price))
-		case auction.StatusUnsold:
+		case ev.Status == auction.StatusUnsold && noReserve:
+			return p.T("live.notice.reserve_seller", p.Money(ev.Price))
+		case ev.Status == auction.StatusUnsold:
 			return p.T("live.notice.unsold")
 		}
 		return p.T("live.notice.cancel")
 	})
-	if ev.Status == auction.StatusSold && ev.LeaderID != 0 {
+	switch {
+	case ev.LeaderID == 0:
+	case ev.Status == auction.StatusSold && bought:
+		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.bought", p.Money(ev.Price)) })
+	case ev.Status == auction.StatusSold:
 		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.won", p.Money(ev.Price)) })
+	case ev.Status == auction.StatusUnsold && noReserve:
+		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.reserve_not_met") })
 	}
 }
 

@@ -124,7 +124,7 @@ func applyBid(r *room, ev *auction.Event) bool {
 	r.st = st
 	r.seller, r.title = ev.SellerID, ev.Title
 	r.version++
-	b := parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At, Auto: ev.Auto}
+	b := parts.Bid{ID: ev.BidID, Bidder: ev.Bidder, Amount: ev.Amount, Message: ev.Message, At: ev.At, Auto: ev.Auto, Purchase: ev.Purchase}
 	r.rows = mergeRows(r.rows, []parts.Bid{b})
 	return true
 }
@@ -177,10 +177,17 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 		Extensions int       `bun:"extensions"`
 		SoftClose  bool      `bun:"soft_close"`
 		Leader     string    `bun:"leader"`
+		HasReserve bool      `bun:"has_reserve"`
+		ReserveMet bool      `bun:"reserve_met"`
+		BuyNow     int64     `bun:"buy_now"`
+		EndReason  string    `bun:"end_reason"`
 		Listing    string    `bun:"listing"`
 	}
+	// The reserve's standing, never its amount.
 	err := db.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
 		a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, COALESCE(l.nick, '') AS leader,
+		a.reserve IS NOT NULL AS has_reserve, COALESCE(a.bid_count > 0 AND a.current_price >= a.reserve, false) AS reserve_met,
+		COALESCE(a.buy_now, 0) AS buy_now, COALESCE(a.end_reason, '') AS end_reason,
 		COALESCE(a.edited_at::text, '') || '/' || (SELECT count(*) FROM auction_addenda d WHERE d.auction_id = a.id)
 			|| '/' || COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS listing
 		FROM auctions a LEFT JOIN users l ON l.id = a.leader_id
@@ -192,7 +199,8 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 	for _, s := range states {
 		st := auction.State{ID: s.ID, SellerID: s.SellerID, Title: s.Title, Status: s.Status, StartPrice: s.StartPrice,
 			Price: s.Price, BidCount: s.BidCount, Leader: s.Leader, EndsAt: s.EndsAt, Scheduled: s.Scheduled,
-			Extensions: s.Extensions, SoftClose: s.SoftClose}
+			Extensions: s.Extensions, SoftClose: s.SoftClose,
+			HasReserve: s.HasReserve, ReserveMet: s.ReserveMet, BuyNow: s.BuyNow, EndReason: s.EndReason}
 		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: st, listing: s.Listing}
 	}
 	if len(rowIDs) == 0 {
@@ -205,11 +213,12 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 		Amount    int64     `bun:"amount"`
 		Message   string    `bun:"message"`
 		Auto      bool      `bun:"auto"`
+		Purchase  bool      `bun:"purchase"`
 		CreatedAt time.Time `bun:"created_at"`
 	}
 	// The latest rows of each auction, each walking bids_by_auction
 	// backwards.
-	err = db.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.auto, b.created_at
+	err = db.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.auto, b.purchase, b.created_at
 		FROM unnest(?::bigint[]) AS w(id)
 		CROSS JOIN LATERAL (SELECT * FROM bids WHERE auction_id = w.id ORDER BY id DESC LIMIT ?) b
 		JOIN users u ON u.id = b.bidder_id
@@ -225,7 +234,7 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 	}
 	for _, b := range bids {
 		l := out[b.AuctionID]
-		l.rows = append(l.rows, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
+		l.rows = append(l.rows, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto, Purchase: b.Purchase})
 		out[b.AuctionID] = l
 	}
 	return out, nil

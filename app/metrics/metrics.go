@@ -43,7 +43,9 @@ func (discard) Settled(time.Duration)       {}
 
 // RefusalReasons are the refusal labels that exist (at zero) from the
 // start, so dashboards see them before the first refusal.
-var RefusalReasons = []string{"too_low", "below_start", "already_leading", "insufficient_funds", "ended", "closed", "invalid"}
+// They are the engine's refusal keys (auction.Err…) without "bid.".
+var RefusalReasons = []string{"too_low", "below_start", "max_not_higher", "insufficient_funds", "ended", "own_auction",
+	"amount_invalid", "suspended", "bought", "buy_own_auction", "buy_gone", "buy_price_changed"}
 
 // Metrics holds Gavel's collectors on their own registry.
 type Metrics struct {

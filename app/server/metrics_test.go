@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"gavel/app/auction"
 	"gavel/app/db/dbtest"
+	"gavel/app/fixture"
 	"gavel/app/server/servertest"
 )
 
@@ -60,10 +63,16 @@ func TestMetricsEndpointShowsEachFamilyAndPprofAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sse.Body.Close()
-	// The engine's observations, as it will report them.
-	m := inst.Server.Metrics()
-	m.BidBatch(3, 4*time.Millisecond)
-	m.BidRefused("too_low")
+	// The engine reports its batches and refusals: one accepted bid, then
+	// one too low (refused from the state its writer saw, without a batch).
+	lot := fixture.Auction(t, inst.DB, seller, "lot", 1000, time.Hour)
+	for i, amount := range []int64{5000, 1000} {
+		who := fixture.User(t, inst.DB, "bidder"+strconv.Itoa(i), 100_000)
+		_, err := inst.Server.Bidder().PlaceBid(ctx, auction.BidInput{AuctionID: lot, BidderID: who, Amount: amount})
+		if want := []error{nil, auction.ErrTooLow}[i]; !errors.Is(err, want) {
+			t.Fatalf("bid %d: %v, want %v", i, err, want)
+		}
+	}
 
 	metricsURL := "http://" + inst.Server.MetricsAddr() + "/metrics"
 	deadline := time.Now().Add(10 * time.Second)

@@ -118,7 +118,6 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 	s := &Server{
 		log:          log,
 		sessions:     auth.NewSessionStorage(bdb),
-		bidder:       auction.NewBidder(bdb, p.Bidder),
 		sweeper:      auction.NewSweeper(bdb, log),
 		manualSettle: p.ManualSettle,
 		demo:         p.Demo,
@@ -141,6 +140,10 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 	if err := s.listenOps(cfg, bdb); err != nil {
 		return nil, err
 	}
+	if s.metrics != nil && p.Bidder.Metrics == nil {
+		p.Bidder.Metrics = s.metrics
+	}
+	s.bidder = auction.NewBidder(bdb, p.Bidder)
 	s.live = live.New(p.Live)
 	p.Web.Bidder, p.Web.Sweeper, p.Web.Live = s.bidder, s.sweeper, s.live
 	p.Web.CSRFKey, p.Web.Metrics = csrfKey, s.metrics
@@ -190,6 +193,9 @@ func (s *Server) DebugAddr() string {
 // Metrics is the instance's metrics (nil when METRICS_ADDR is unset), for
 // the engine's observations.
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
+// Bidder is the instance's bidding engine, for tools and tests.
+func (s *Server) Bidder() *auction.Bidder { return s.bidder }
 
 // Web is the instance's web app.
 func (s *Server) Web() *web.Server { return s.web }

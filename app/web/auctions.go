@@ -112,6 +112,8 @@ func (s *Server) auctionCreate(c *fiber.Ctx) error {
 		Title:       strings.Clone(c.FormValue("title")),
 		Description: strings.Clone(c.FormValue("description")),
 		StartPrice:  strings.TrimSpace(strings.Clone(c.FormValue("start_price"))),
+		Reserve:     strings.TrimSpace(strings.Clone(c.FormValue("reserve"))),
+		BuyNow:      strings.TrimSpace(strings.Clone(c.FormValue("buy_now"))),
 		Duration:    strings.Clone(c.FormValue("duration")),
 		HardEnd:     c.FormValue("hard_end") != "",
 		Errors:      map[string]string{},
@@ -120,6 +122,17 @@ func (s *Server) auctionCreate(c *fiber.Ctx) error {
 	price, perr := strconv.ParseInt(strings.ReplaceAll(f.StartPrice, ",", ""), 10, 64)
 	in.StartPrice = price
 	in.Duration, _ = time.ParseDuration(f.Duration)
+	// The reserve and Buy It Now are optional: empty is none.
+	optional := func(text string) (int64, bool) {
+		if text == "" {
+			return 0, true
+		}
+		n, err := strconv.ParseInt(strings.ReplaceAll(text, ",", ""), 10, 64)
+		return n, err == nil
+	}
+	var reserveOK, buyNowOK bool
+	in.Reserve, reserveOK = optional(f.Reserve)
+	in.BuyNow, buyNowOK = optional(f.BuyNow)
 	for field, key := range in.Validate(s.shortAuction()) {
 		if field != auction.FieldImage {
 			f.Errors[field] = p.T(key)
@@ -127,6 +140,12 @@ func (s *Server) auctionCreate(c *fiber.Ctx) error {
 	}
 	if perr != nil && f.StartPrice != "" {
 		f.Errors[auction.FieldStartPrice] = p.T("sell.price_not_a_number")
+	}
+	if !reserveOK {
+		f.Errors[auction.FieldReserve] = p.T("sell.reserve_not_a_number")
+	}
+	if !buyNowOK {
+		f.Errors[auction.FieldBuyNow] = p.T("sell.buy_now_not_a_number")
 	}
 
 	var imgs []*media.Image
@@ -241,6 +260,12 @@ func (s *Server) roomOf(c *fiber.Ctx, a *auction.Auction) (pages.Room, error) {
 			r.Mine.Leading = a.LeaderID == u.ID && a.Status == auction.StatusOpen
 		}
 	}
+	if (r.Viewer == pages.Seller || r.Viewer == pages.SellerCan) && a.HasReserve {
+		// The reserve, for the seller alone.
+		if r.MyReserve, err = auction.ReserveOf(c.UserContext(), s.DB, id, currentUser(c).ID); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
 }
 
@@ -256,7 +281,7 @@ func (s *Server) roomWithBids(c *fiber.Ctx, id, before int64) (pages.Room, error
 		return r, err
 	}
 	for _, b := range bids {
-		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
+		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto, Purchase: b.Purchase})
 	}
 	if len(bids) == auction.MaxBidsPage {
 		r.OlderBefore = bids[len(bids)-1].ID
@@ -271,8 +296,9 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 		return err
 	}
 	var r pages.Room
-	if c.Query("bid") != "" {
-		// After a form bid: this instance may not have heard of it yet.
+	if c.Query("bid") != "" || c.Query("bought") != "" {
+		// After a form bid or a purchase: this instance may not have
+		// heard of it yet.
 		r, err = s.roomWithBids(c, id, 0)
 	} else {
 		r, err = s.roomCached(c, id)
@@ -285,6 +311,8 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 	switch {
 	case c.Query("created") == "1":
 		v.Flash = &views.Flash{Kind: "ok", Text: v.T("sell.created")}
+	case c.Query("bought") == "1" && r.State.EndReason == auction.ReasonBought && v.User != nil && v.User.Nick == r.State.Leader:
+		v.Flash = &views.Flash{Kind: "ok", Text: v.T("buy.done", v.Money(r.State.Price))}
 	case c.Query("edited") == "1" && r.Viewer != pages.Bidder && r.Viewer != pages.Guest:
 		v.Flash = &views.Flash{Kind: "ok", Text: v.T("edit.saved")}
 	case r.Viewer == pages.Bidder && r.Mine.Max > 0:
@@ -362,8 +390,10 @@ func bidStatus(err error) int {
 	switch {
 	case errors.Is(err, auction.ErrNotFound):
 		return fiber.StatusNotFound
-	case errors.Is(err, auction.ErrOwnAuction):
+	case errors.Is(err, auction.ErrOwnAuction), errors.Is(err, auction.ErrBuyOwn):
 		return fiber.StatusForbidden
+	case errors.Is(err, auction.ErrBought), errors.Is(err, auction.ErrBuyGone), errors.Is(err, auction.ErrBuyChanged):
+		return fiber.StatusConflict
 	case errors.Is(err, auction.ErrEnded), errors.Is(err, auction.ErrTooLow),
 		errors.Is(err, auction.ErrBelowStart), errors.Is(err, auction.ErrMaxNotHigher),
 		errors.Is(err, auction.ErrInsufficientFunds):

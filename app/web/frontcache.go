@@ -168,7 +168,7 @@ func (l *listCache) patch(pg auction.Page) (auction.Page, bool) {
 			items = append([]auction.Auction(nil), pg.Items...)
 		}
 		b := &items[i]
-		b.CurrentPrice, b.BidCount, b.LeaderID, b.Leader = e.Price, e.BidCount, e.LeaderID, e.Leader
+		b.CurrentPrice, b.BidCount, b.LeaderID, b.Leader, b.ReserveMet = e.Price, e.BidCount, e.LeaderID, e.Leader, e.ReserveMet
 	}
 	if items == nil {
 		return pg, false

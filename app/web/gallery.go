@@ -139,6 +139,7 @@ func specimens(v views.Ctx) []pages.Specimen {
 		pages.Specimen{Name: "Moderation: search results with their actions", C: pages.AdminResults(v, adminResults)},
 		pages.Specimen{Name: "Moderation: the log", C: pages.AdminLog(v, adminLog)},
 	)
+	list = append(list, reserveSpecimens(v, open, card, now)...)
 	for _, kind := range []string{"ok", "error", "info"} {
 		f := &views.Flash{Kind: kind, Text: p.T("sell.created")}
 		list = append(list, pages.Specimen{Name: "Flash: " + kind, C: layout.Flash(f)})
@@ -148,4 +149,57 @@ func specimens(v views.Ctx) []pages.Specimen {
 		list[i].Lang = string(p.Lang())
 	}
 	return list
+}
+
+// reserveSpecimens are the states of the reserve and Buy It Now
+// components.
+func reserveSpecimens(v views.Ctx, open parts.State, card pages.Card, now time.Time) []pages.Specimen {
+	p := v.P
+	notMet := open
+	notMet.HasReserve, notMet.BuyNow, notMet.BuyNowOpen = true, 300_000, true
+	met := notMet
+	met.ReserveMet, met.BuyNowOpen = true, false
+	bought := met
+	bought.Status, bought.EndReason, bought.Price, bought.Leader = parts.StatusSold, parts.ReasonBought, 300_000, "Jordan"
+	noReserve := notMet
+	noReserve.Status, noReserve.EndReason, noReserve.EndsAt = parts.StatusUnsold, parts.ReasonReserveNotMet, now.Add(-time.Minute)
+	offerCard, metCard := card, card
+	offerCard.State, metCard.State = notMet, met
+	purchase := []parts.Bid{
+		{ID: 9, Bidder: "Jordan", Amount: 300_000, At: now.Add(-5 * time.Second), Purchase: true, New: true},
+		{ID: 8, Bidder: "민지", Amount: 120_000, At: now.Add(-time.Minute)},
+	}
+	confirm := pages.BuyConfirm{ID: 1, Title: "Leica M3 (1957)", Price: 300_000, Offered: true, Available: 1_250_000}
+	poor := confirm
+	poor.Available, poor.Error = 120_000, p.T("bid.insufficient_funds", p.Money(120_000))
+	gone := pages.BuyConfirm{ID: 1, Title: "Leica M3 (1957)", Price: 300_000, Error: p.T("buy.gone")}
+	sellTerms := pages.SellForm{Title: "Leica M3 (1957)", StartPrice: "100000", Reserve: "90000", BuyNow: "120000", Duration: "24h0m0s",
+		Durations: []pages.Option{{Value: "24h0m0s", Label: p.Duration(24 * time.Hour)}},
+		Errors: map[string]string{
+			"reserve": p.T("auction.reserve_below_start"), "buy_now": p.T("auction.buy_now_below_start"),
+		}}
+	return []pages.Specimen{
+		{Name: "Reserve: not met", C: parts.ReserveStatus(p, notMet, parts.InPage)},
+		{Name: "Reserve: met", C: parts.ReserveStatus(p, met, parts.InPage)},
+		{Name: "Bid panel: seller, with their own reserve", C: pages.BidPanel(v, pages.Room{ID: 1, State: notMet, Now: now,
+			Viewer: pages.SellerCan, MyReserve: 150_000})},
+		{Name: "Buy It Now: offered", C: parts.BuyNowOffer(p, notMet, views.BuyURL(1), parts.InPage)},
+		{Name: "Buy It Now: offered, the seller's own room (price only)", C: parts.BuyNowOffer(p, notMet, "", parts.InPage)},
+		{Name: "Buy It Now: withdrawn (an empty placeholder)", C: parts.BuyNowOffer(p, met, "", parts.InPage)},
+		{Name: "Buy It Now: confirmation dialog", C: pages.BuyDialog(v, confirm)},
+		{Name: "Buy It Now: refused for funds", C: pages.BuyDialog(v, poor)},
+		{Name: "Buy It Now: no longer offered", C: pages.BuyDialog(v, gone)},
+		{Name: "Auction card: reserve not met, Buy It Now", C: pages.AuctionCard(v, offerCard, now)},
+		{Name: "Auction card: reserve met", C: pages.AuctionCard(v, metCard, now)},
+		{Name: "Bid history: bought outright", C: parts.BidHistory(p, 1, purchase)},
+		{Name: "Countdown: bought", C: parts.Countdown(p, bought, now)},
+		{Name: "Countdown: unsold, reserve not met", C: parts.Countdown(p, noReserve, now)},
+		{Name: "Result: bought outright", C: parts.Result(p, bought, parts.InPage)},
+		{Name: "Result: reserve not met", C: parts.Result(p, noReserve, parts.InPage)},
+		{Name: "Sell form: reserve and Buy It Now errors", C: pages.SellFormBody(v, sellTerms)},
+		{Name: "Notice: bought outright by someone else", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.bought_out", p.Money(300_000)))},
+		{Name: "Notice: reserve not met (seller)", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.reserve_seller", p.Money(120_000)))},
+		{Name: "Notice: reserve not met (leader)", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.reserve_not_met"))},
+		{Name: "Notice: bought", C: parts.Notice("Leica M3 (1957)", "/auctions/1", p.T("live.notice.bought", p.Money(300_000)))},
+	}
 }

@@ -112,10 +112,10 @@ func (r *roomCache) event(payload string) {
 		return
 	}
 	a := ent.a
-	a.CurrentPrice, a.BidCount, a.LeaderID, a.Leader = e.Price, e.BidCount, e.LeaderID, e.Leader
+	a.CurrentPrice, a.BidCount, a.LeaderID, a.Leader, a.ReserveMet = e.Price, e.BidCount, e.LeaderID, e.Leader, e.ReserveMet
 	bids := make([]auction.Bid, 0, min(len(ent.bids)+1, auction.MaxBidsPage))
 	bids = append(bids, auction.Bid{ID: e.BidID, AuctionID: e.AuctionID, BidderID: e.BidderID, Bidder: e.Bidder,
-		Amount: e.Amount, Auto: e.Auto, Message: e.Message, CreatedAt: e.At})
+		Amount: e.Amount, Auto: e.Auto, Purchase: e.Purchase, Message: e.Message, CreatedAt: e.At})
 	bids = append(bids, ent.bids[:min(len(ent.bids), auction.MaxBidsPage-1)]...)
 	r.rooms[e.AuctionID] = roomEntry{a: a, bids: bids, r: &renders{}}
 }
@@ -169,7 +169,7 @@ func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
 		return r, err
 	}
 	for _, b := range bids {
-		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto})
+		r.Bids = append(r.Bids, parts.Bid{ID: b.ID, Bidder: b.Bidder, Amount: b.Amount, Message: b.Message, At: b.CreatedAt, Auto: b.Auto, Purchase: b.Purchase})
 	}
 	if len(bids) == auction.MaxBidsPage {
 		r.OlderBefore = bids[len(bids)-1].ID

@@ -50,6 +50,8 @@ func (s *Server) routes() {
 	app.Get("/auctions/:id/bids", s.bidsOlder)
 	app.Post("/auctions/:id/bids", requireUser, s.bidLimit(), s.bidCreate)
 	app.Post("/auctions/:id/cancel", requireUser, s.auctionCancel)
+	app.Get("/auctions/:id/buy", requireUser, s.buyForm)
+	app.Post("/auctions/:id/buy", requireUser, rateLimit(lim.Bid, lim.Window, byUser("buy:"), "bid.rate_limited"), s.buyCreate)
 	app.Get("/auctions/:id/listing", s.listingShow)
 	app.Get("/auctions/:id/edit", requireUser, s.editShow)
 	app.Post("/auctions/:id/edit", requireUser, listingLimit, s.editSubmit)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"gavel/views"
+	"gavel/views/parts"
 )
 
 // formKey is a new one-time key for a bid form: the server answers a
@@ -27,4 +28,13 @@ var standingKeys = map[string]string{
 	"outbid":  "me.standing.outbid",
 	"won":     "me.standing.won",
 	"lost":    "me.standing.lost",
+}
+
+// buyLink is where the room's Buy It Now leads this viewer: the
+// confirmation, for anyone but the seller while the auction runs.
+func buyLink(r Room) string {
+	if r.Viewer == Seller || r.Viewer == SellerCan || r.State.PhaseAt(r.Now) != parts.PhaseOpen {
+		return ""
+	}
+	return views.BuyURL(r.ID)
 }

@@ -35,13 +35,31 @@ type State struct {
 	Until  time.Time
 	// Reason is why an operator cancelled the auction.
 	Reason string
+	// HasReserve: the seller set a reserve (never shown); ReserveMet: the
+	// price reached it.
+	HasReserve bool
+	ReserveMet bool
+	// BuyNow is the Buy It Now price, 0 when the auction has none;
+	// BuyNowOpen says it is still offered.
+	BuyNow     int64
+	BuyNowOpen bool
+	// EndReason is why it ended: auction.ReasonBought,
+	// auction.ReasonReserveNotMet, or "".
+	EndReason string
 }
+
+// Why an auction ended, as package auction names it.
+const (
+	ReasonBought        = auction.ReasonBought
+	ReasonReserveNotMet = auction.ReasonReserveNotMet
+)
 
 // StateOf is what the fragments show of st, an auction's public state,
 // under the site's soft-close rule sc.
 func StateOf(st auction.State, sc auction.SoftClose) State {
 	v := State{ID: st.ID, Status: st.Status, Price: st.Price, MinNext: st.MinNext(), BidCount: st.BidCount,
-		EndsAt: st.EndsAt, Leader: st.Leader, Extensions: st.Extensions, Reason: st.Reason}
+		EndsAt: st.EndsAt, Leader: st.Leader, Extensions: st.Extensions, Reason: st.Reason,
+		HasReserve: st.HasReserve, ReserveMet: st.ReserveMet, BuyNow: st.BuyNow, BuyNowOpen: st.BuyNowOffered(), EndReason: st.EndReason}
 	v.Window, v.Until = sc.For(st.SoftClose, st.Scheduled)
 	return v
 }
@@ -59,7 +77,9 @@ type Bid struct {
 	Message string
 	At      time.Time
 	Auto    bool // placed by the site for the bidder's maximum
-	New     bool // just arrived: highlighted (bid-row--new)
+	// Purchase: the Buy It Now purchase that ended the auction.
+	Purchase bool
+	New      bool // just arrived: highlighted (bid-row--new)
 }
 
 // Swap says how a fragment is placed: InPage as part of a page, OOB as an
