@@ -310,8 +310,9 @@ func AddAddendum(ctx context.Context, db bun.IDB, id, sellerID int64, body strin
 	})
 }
 
-// RelistInput relists an unsold or cancelled auction: the same text and
-// photos, a new duration, and a start price (0: the same; never higher).
+// RelistInput relists an unsold or cancelled auction: the same text,
+// photos, reserve and Buy It Now price, a new duration, and a start price
+// (0: the same; never higher).
 type RelistInput struct {
 	AuctionID  int64
 	SellerID   int64
@@ -343,16 +344,19 @@ func Relist(ctx context.Context, db bun.IDB, in RelistInput, short time.Duration
 		}
 		var old CreateInput
 		var hardEnd bool
-		if err := tx.QueryRowContext(ctx, `SELECT title, description, start_price, NOT soft_close FROM auctions WHERE id = ?`, in.AuctionID).
-			Scan(&old.Title, &old.Description, &old.StartPrice, &hardEnd); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT title, description, start_price, NOT soft_close,
+			COALESCE(reserve, 0), COALESCE(buy_now, 0) FROM auctions WHERE id = ?`, in.AuctionID).
+			Scan(&old.Title, &old.Description, &old.StartPrice, &hardEnd, &old.Reserve, &old.BuyNow); err != nil {
 			return fmt.Errorf("relist %d: %w", in.AuctionID, err)
 		}
 		photos, err := Photos(ctx, tx, in.AuctionID)
 		if err != nil {
 			return err
 		}
+		// The reserve and Buy It Now price stay: a lower start price keeps
+		// both valid (each is only bounded below by it).
 		c := CreateInput{SellerID: in.SellerID, Title: old.Title, Description: old.Description, StartPrice: old.StartPrice,
-			Duration: in.Duration, Photos: photos, HardEnd: hardEnd}
+			Duration: in.Duration, Photos: photos, HardEnd: hardEnd, Reserve: old.Reserve, BuyNow: old.BuyNow}
 		if in.StartPrice != 0 {
 			if in.StartPrice > old.StartPrice {
 				return FieldErrors{FieldStartPrice: "auction.relist_price_higher"}

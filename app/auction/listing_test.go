@@ -154,3 +154,24 @@ func TestPhotosMoveWithinTheirListingOnlyAndTheCoverFollowsTheFirst(t *testing.T
 		t.Errorf("a refused edit changed the photos: %s", got)
 	}
 }
+
+func TestARelistKeepsTheReserveAndBuyItNowPrice(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	id, err := auction.Create(f.ctx, f.db, auction.CreateInput{SellerID: seller, Title: "Vase", StartPrice: 10_000,
+		Duration: auction.DefaultDuration, ImageID: f.image(seller), Reserve: 40_000, BuyNow: 60_000}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := auction.Cancel(f.ctx, f.db, id, seller); err != nil {
+		t.Fatal(err)
+	}
+	newID, err := auction.Relist(f.ctx, f.db, auction.RelistInput{AuctionID: id, SellerID: seller, Duration: auction.DefaultDuration, StartPrice: 5_000}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.int64(`SELECT count(*) FROM auctions WHERE id = ? AND start_price = 5000 AND reserve = 40000 AND buy_now = 60000`, newID); n != 1 {
+		t.Error("the relisted auction lost its reserve or Buy It Now price")
+	}
+	f.checkInvariants()
+}

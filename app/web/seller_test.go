@@ -559,7 +559,9 @@ func TestSellerDashboardFiltersRunningSoldAndUnsold(t *testing.T) {
 	seller := a.as(t, "seller")
 	bidder := a.as(t, "bidder")
 	running := listed(t)(seller.postPhotos(t, "/auctions", sellVals("Running"), [][]byte{sizedPhoto(t, 40, 30)}))
-	withBid := listed(t)(seller.postPhotos(t, "/auctions", sellVals("With a bid"), [][]byte{sizedPhoto(t, 40, 30)}))
+	withReserve := sellVals("With a bid")
+	withReserve.Set("reserve", "50000")
+	withBid := listed(t)(seller.postPhotos(t, "/auctions", withReserve, [][]byte{sizedPhoto(t, 40, 30)}))
 	cancelled := listed(t)(seller.postPhotos(t, "/auctions", sellVals("Cancelled"), [][]byte{sizedPhoto(t, 40, 30)}))
 	unsold := listed(t)(seller.postPhotos(t, "/auctions", url.Values{"title": {"Unsold"}, "start_price": {"5000"}, "duration": {"2s"}}, [][]byte{sizedPhoto(t, 40, 30)}))
 	sold := listed(t)(seller.postPhotos(t, "/auctions", url.Values{"title": {"Sold"}, "start_price": {"5000"}, "duration": {"2s"}}, [][]byte{sizedPhoto(t, 40, 30)}))
@@ -618,6 +620,12 @@ func TestSellerDashboardFiltersRunningSoldAndUnsold(t *testing.T) {
 	}
 	if got := rows[withBid].Find(`[data-testid="summary"]`).AttrOr("sse-swap", ""); got != fmt.Sprintf("summary-%d", withBid) {
 		t.Errorf("the price and bids do not listen for updates: %q", got)
+	}
+	if r := rows[withBid].Find(`[data-testid="summary"] [data-testid="reserve"]`); r.AttrOr("data-met", "") != "false" {
+		t.Errorf("with a reserve of 50,000 at 15,000: reserve status %q (met %q)", r.Text(), r.AttrOr("data-met", ""))
+	}
+	if rows[running].Find(`[data-testid="reserve"]`).Length() != 0 {
+		t.Error("a listing without a reserve shows a reserve status")
 	}
 	if got := rows[withBid].Find(`[data-testid="summary-bids"]`).Text(); !strings.Contains(got, "3") {
 		t.Errorf("with a bid: %q, want 3 bids (the third's and the automatic answer)", got)
