@@ -88,6 +88,7 @@ func setPhotos(ctx context.Context, tx bun.IDB, id, sellerID int64, ids []int64)
 // listingRow is what the seller's changes check under the auction's lock.
 type listingRow struct {
 	SellerID     int64
+	StartPrice   int64
 	Status       string
 	BidCount     int
 	Running      bool // its end is still ahead
@@ -100,9 +101,9 @@ type listingRow struct {
 // a bid is judged either before the change (which then sees it) or after.
 func lockListing(ctx context.Context, tx bun.IDB, id, sellerID int64) (listingRow, error) {
 	var r listingRow
-	err := tx.QueryRowContext(ctx, `SELECT seller_id, status, bid_count, ends_at > now(), hidden, cancel_reason
+	err := tx.QueryRowContext(ctx, `SELECT seller_id, start_price, status, bid_count, ends_at > now(), hidden, cancel_reason
 		FROM auctions WHERE id = ? FOR UPDATE`, id).
-		Scan(&r.SellerID, &r.Status, &r.BidCount, &r.Running, &r.Hidden, &r.CancelReason)
+		Scan(&r.SellerID, &r.StartPrice, &r.Status, &r.BidCount, &r.Running, &r.Hidden, &r.CancelReason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, ErrNotFound
 	}
@@ -139,6 +140,10 @@ type EditInput struct {
 	Description string
 	Photos      []int64
 	Add         []int64
+	// SetPrices: Reserve and BuyNow (0: none) replace the auction's, checked
+	// against its start price as on the sell form. Without it they stay.
+	SetPrices       bool
+	Reserve, BuyNow int64
 }
 
 // Validate checks an edit without the database (trimming its text in
@@ -198,6 +203,18 @@ func Edit(ctx context.Context, db bun.IDB, in EditInput) error {
 		}
 		if !r.editable() {
 			return ErrCannotEdit
+		}
+		if in.SetPrices {
+			// Before the first bid nothing depends on them yet: no
+			// maximum has met the reserve, Buy It Now is still offered.
+			fe := FieldErrors{}
+			if checkPrices(fe, r.StartPrice, true, in.Reserve, in.BuyNow); len(fe) > 0 {
+				return fe
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE auctions SET reserve = NULLIF(?, 0), buy_now = NULLIF(?, 0) WHERE id = ?`,
+				in.Reserve, in.BuyNow, in.AuctionID); err != nil {
+				return fmt.Errorf("edit auction %d: %w", in.AuctionID, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE auctions SET title = ?, description = ?, edited_at = now() WHERE id = ?`,
 			in.Title, in.Description, in.AuctionID); err != nil {

@@ -231,6 +231,12 @@ func (h *Hub) handleEdited(ev *auction.Event) {
 		return
 	}
 	r.title, r.st.Title = ev.Title, ev.Title
+	if st := ev.State(); !r.st.Closed() && st.Status == auction.StatusOpen && st.BidCount == r.st.BidCount {
+		// An edit before the first bid may change the reserve and Buy It
+		// Now price: fragments rendered from now on carry them.
+		r.st = st
+		r.version++
+	}
 	// Unknown until the next load: a resync then refreshes once more.
 	r.listing = ""
 	h.sendListingRefresh(r)

@@ -149,10 +149,21 @@ func (s *Server) sellerListing(c *fiber.Ctx) (*auction.Auction, error) {
 	return a, nil
 }
 
-// editFormOf is the edit page of a as it stands now.
-func (s *Server) editFormOf(a *auction.Auction) pages.EditForm {
+// editFormOf is the edit page of a as it stands now, for its seller (who
+// alone may see the reserve).
+func (s *Server) editFormOf(c *fiber.Ctx, a *auction.Auction) (pages.EditForm, error) {
 	e := pages.EditForm{ID: a.ID, Title: a.Title, Description: a.Description, Photos: a.Photos,
 		MaxPhotos: auction.MaxPhotos, Errors: map[string]string{}}
+	if a.HasReserve {
+		reserve, err := auction.ReserveOf(c.UserContext(), s.DB, a.ID, a.SellerID)
+		if err != nil {
+			return e, err
+		}
+		e.Reserve = strconv.FormatInt(reserve, 10)
+	}
+	if a.BuyNow > 0 {
+		e.BuyNow = strconv.FormatInt(a.BuyNow, 10)
+	}
 	running := a.Status == auction.StatusOpen && s.Now().Before(a.EndsAt)
 	switch {
 	case running && a.BidCount == 0:
@@ -165,7 +176,7 @@ func (s *Server) editFormOf(a *auction.Auction) pages.EditForm {
 	for _, d := range a.Addenda {
 		e.Addenda = append(e.Addenda, pages.Addendum{Body: d.Body, At: d.CreatedAt})
 	}
-	return e
+	return e, nil
 }
 
 func (s *Server) renderEdit(c *fiber.Ctx, status int, e pages.EditForm) error {
@@ -183,7 +194,11 @@ func (s *Server) editShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderEdit(c, fiber.StatusOK, s.editFormOf(a))
+	e, err := s.editFormOf(c, a)
+	if err != nil {
+		return err
+	}
+	return s.renderEdit(c, fiber.StatusOK, e)
 }
 
 // editSubmit changes the title and description and adds the uploaded
@@ -195,12 +210,36 @@ func (s *Server) editSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	p := printer(c)
-	e := s.editFormOf(a)
+	e, err := s.editFormOf(c, a)
+	if err != nil {
+		return err
+	}
 	if e.Mode != pages.EditFull {
 		return refuse(fiber.StatusConflict, auction.ErrCannotEdit.Key())
 	}
 	e.Title, e.Description = strings.Clone(c.FormValue("title")), strings.Clone(c.FormValue("description"))
 	in := auction.EditInput{AuctionID: a.ID, SellerID: a.SellerID, Title: e.Title, Description: e.Description}
+	// The reserve and Buy It Now price: as on the sell form, empty is
+	// none. A form without the fields (an older page) leaves them.
+	form := c.Request().PostArgs()
+	if mf, ferr := c.MultipartForm(); ferr == nil {
+		_, hasReserve := mf.Value[auction.FieldReserve]
+		_, hasBuyNow := mf.Value[auction.FieldBuyNow]
+		in.SetPrices = hasReserve || hasBuyNow
+	} else {
+		in.SetPrices = form.Has(auction.FieldReserve) || form.Has(auction.FieldBuyNow)
+	}
+	if in.SetPrices {
+		e.Reserve = strings.TrimSpace(strings.Clone(c.FormValue(auction.FieldReserve)))
+		e.BuyNow = strings.TrimSpace(strings.Clone(c.FormValue(auction.FieldBuyNow)))
+		var ok bool
+		if in.Reserve, ok = optionalAmount(e.Reserve); !ok {
+			e.Errors[auction.FieldReserve] = p.T("sell.reserve_not_a_number")
+		}
+		if in.BuyNow, ok = optionalAmount(e.BuyNow); !ok {
+			e.Errors[auction.FieldBuyNow] = p.T("sell.buy_now_not_a_number")
+		}
+	}
 	files := photoFiles(c)
 	for field, key := range in.Validate() {
 		e.Errors[field] = p.T(key)
@@ -245,6 +284,15 @@ func (s *Server) editSubmit(c *fiber.Ctx) error {
 	}
 	s.forgetListing(a.ID)
 	return redirect(c, views.AuctionURL(a.ID)+"?edited=1")
+}
+
+// optionalAmount parses an optional amount of won: empty is 0 (none).
+func optionalAmount(text string) (int64, bool) {
+	if text == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(strings.ReplaceAll(text, ",", ""), 10, 64)
+	return n, err == nil
 }
 
 // photoID parses the :image parameter.
@@ -318,7 +366,10 @@ func (s *Server) addendumCreate(c *fiber.Ctx) error {
 		if gerr != nil {
 			return gerr
 		}
-		e := s.editFormOf(a)
+		e, gerr := s.editFormOf(c, a)
+		if gerr != nil {
+			return gerr
+		}
 		e.Addendum = body
 		e.Errors["addendum"] = printer(c).T(ae.Key())
 		return s.renderEdit(c, fiber.StatusUnprocessableEntity, e)

@@ -676,3 +676,57 @@ func TestUploadRoutesTakeEightPhotosWorthOfBodyAndNoMore(t *testing.T) {
 		t.Errorf("a 12 MB edit: %d, want 422 (the file is over the 10 MB per photo)", resp.StatusCode)
 	}
 }
+
+func TestTheSellerSetsTheReserveAndBuyItNowBeforeTheFirstBidAsOnTheSellForm(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil)
+	seller := a.as(t, "seller")
+	id := listed(t)(seller.postPhotos(t, "/auctions", sellVals("Clock"), [][]byte{sizedPhoto(t, 40, 30)}))
+	path := fmt.Sprintf("/auctions/%d", id)
+	prices := func() (reserve, buyNow int64) {
+		if err := a.DB.QueryRowContext(context.Background(), `SELECT COALESCE(reserve, 0), COALESCE(buy_now, 0) FROM auctions WHERE id = ?`, id).
+			Scan(&reserve, &buyNow); err != nil {
+			t.Fatal(err)
+		}
+		return reserve, buyNow
+	}
+	vals := editVals("Clock", "")
+	vals.Set("reserve", "30000")
+	vals.Set("buy_now", "40000")
+	if resp, doc := seller.postPhotos(t, path+"/edit", vals, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set reserve and Buy It Now: %d %s", resp.StatusCode, doc.Find(".field__error").Text())
+	}
+	if r, b := prices(); r != 30_000 || b != 40_000 {
+		t.Errorf("stored reserve %d, Buy It Now %d", r, b)
+	}
+	// The edit page shows the seller their own prices.
+	_, doc := seller.get(t, path+"/edit")
+	if doc.Find(`[data-testid="edit-reserve"]`).AttrOr("value", "") != "30000" || doc.Find(`[data-testid="edit-buy-now"]`).AttrOr("value", "") != "40000" {
+		t.Error("the edit page does not show the current reserve and Buy It Now price")
+	}
+	// The sell form's rules: Buy It Now at least 30 % over the start
+	// price (10,000 here) and the reserve at least the start price.
+	for field, v := range map[string][2]string{"buy_now": {"", "12000"}, "reserve": {"5000", ""}} {
+		bad := editVals("Clock (changed)", "")
+		bad.Set("reserve", v[0])
+		bad.Set("buy_now", v[1])
+		resp, doc := seller.postPhotos(t, path+"/edit", bad, nil)
+		if resp.StatusCode != http.StatusUnprocessableEntity || doc.Find(`[data-testid="error-`+field+`"]`).Text() == "" {
+			t.Errorf("a bad %s: %d", field, resp.StatusCode)
+		}
+	}
+	if r, b := prices(); r != 30_000 || b != 40_000 || count(t, a, `SELECT count(*) FROM auctions WHERE title = 'Clock'`) != 1 {
+		t.Errorf("a refused edit changed the listing: reserve %d, Buy It Now %d", r, b)
+	}
+	// Cleared: no reserve, no Buy It Now.
+	if resp, _ := seller.postPhotos(t, path+"/edit", url.Values{"title": {"Clock"}, "reserve": {""}, "buy_now": {""}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clear: %d", resp.StatusCode)
+	}
+	if r, b := prices(); r != 0 || b != 0 {
+		t.Errorf("after clearing: reserve %d, Buy It Now %d", r, b)
+	}
+	// A visitor never sees the reserve's amount on the edit page (403).
+	if resp, _ := a.as(t, "visitor").get(t, path+"/edit"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("edit page for a visitor: %d", resp.StatusCode)
+	}
+}

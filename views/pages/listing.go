@@ -50,16 +50,17 @@ const (
 	EditClosed                   // ended: nothing
 )
 
-// EditForm is the seller's edit page. Reserve and Buy It Now prices join
-// the full edit (EditFull) once the reserve branch lands: their fields go
-// after the description, as on the sell form.
+// EditForm is the seller's edit page.
 type EditForm struct {
 	ID          int64
 	SampleImage string // the designers' gallery: shown for every photo
 	Mode        EditMode
 	Title       string
 	Description string
-	Photos      []int64 // the cover first
+	// Reserve and BuyNow as entered (empty: none); before the first bid
+	// the seller may still change them.
+	Reserve, BuyNow string
+	Photos          []int64 // the cover first
 	MaxPhotos   int
 	Addenda     []Addendum
 	Addendum    string // the addendum as entered
