@@ -61,10 +61,10 @@ type EditForm struct {
 	// the seller may still change them.
 	Reserve, BuyNow string
 	Photos          []int64 // the cover first
-	MaxPhotos   int
-	Addenda     []Addendum
-	Addendum    string // the addendum as entered
-	Errors      map[string]string
+	MaxPhotos       int
+	Addenda         []Addendum
+	Addendum        string // the addendum as entered
+	Errors          map[string]string
 }
 
 func photoMoveURL(a, img int64) string {
