@@ -234,3 +234,9 @@ func SummaryEvent(a int64) string { return id("summary-", a) }
 // SummaryID is the DOM id of an auction's price and bid count on the
 // seller's dashboard.
 func SummaryID(a int64) string { return id("summary-", a) }
+
+// ReserveSlotID is the DOM id of the place of a room's reserve status.
+func ReserveSlotID(a int64) string { return id("reserve-slot-", a) }
+
+// BuyNowSlotID is the DOM id of the place of a room's Buy It Now offer.
+func BuyNowSlotID(a int64) string { return id("buy-now-slot-", a) }

@@ -32,7 +32,8 @@ func TestAnEditReachesTheOpenRoomsOverTheSocketAndTheirRefreshShowsIt(t *testing
 	}
 	more := fixture.Image(t, a.DB, seller)
 	if err := auction.Edit(context.Background(), a.DB, auction.EditInput{AuctionID: id, SellerID: seller,
-		Title: "Brass lamp", Description: "Works, with a new cord", Photos: []int64{more, photos[0]}}); err != nil {
+		Title: "Brass lamp", Description: "Works, with a new cord", Photos: []int64{more, photos[0]},
+		SetPrices: true, Reserve: 20_000, BuyNow: 30_000}); err != nil {
 		t.Fatal(err)
 	}
 	msg := readFrame(t, conn, 3*time.Second)
@@ -65,6 +66,17 @@ func TestAnEditReachesTheOpenRoomsOverTheSocketAndTheirRefreshShowsIt(t *testing
 	first := doc.Find("#"+views.GalleryID(id)+` [data-testid="gallery-photo"] img`).First().AttrOr("src", "")
 	if first != fmt.Sprintf("/images/%d", more) {
 		t.Errorf("gallery fragment starts with %q, want the new cover", first)
+	}
+	// The reserve and Buy It Now the edit added, in their places.
+	if r := doc.Find("#" + views.ReserveSlotID(id) + ` [data-testid="reserve"]`); r.AttrOr("data-met", "") != "false" ||
+		doc.Find("#"+views.ReserveSlotID(id)).AttrOr("hx-swap-oob", "") != "true" {
+		t.Errorf("reserve fragment %q", r.Text())
+	}
+	if bin := doc.Find("#" + views.BuyNowSlotID(id)); !strings.Contains(bin.Text(), "30,000") || bin.AttrOr("hx-swap-oob", "") != "true" {
+		t.Errorf("Buy It Now fragment %q", bin.Text())
+	}
+	if strings.Contains(doc.Text(), "20,000") {
+		t.Error("the listing fragment shows the reserve's amount")
 	}
 
 	// After the first bid, an addendum goes out the same way.
