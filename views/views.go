@@ -45,6 +45,11 @@ type Ctx struct {
 	// and link previews (nil: the site's description only).
 	BaseURL string
 	Meta    *Meta
+	// Unread is the signed-in user's unread notifications (the bell);
+	// LastNote the id of their newest, after which the page's stream
+	// sends new ones.
+	Unread   int
+	LastNote int64
 }
 
 // Meta is what a page says of itself to crawlers and to the link previews
@@ -109,7 +114,13 @@ func (c Ctx) EventsURL() string {
 	}
 	// The page's language, which may have come from its URL (?lang=):
 	// the stream renders its fragments in it.
-	return u + "lang=" + string(c.P.Lang())
+	u += "lang=" + string(c.P.Lang())
+	if c.User != nil {
+		// Notifications after the ones this page counted come over the
+		// stream (a reconnect sends Last-Event-ID instead).
+		u += "&after=" + strconv.FormatInt(c.LastNote, 10)
+	}
+	return u
 }
 
 func id(prefix string, n int64) string { return prefix + strconv.FormatInt(n, 10) }
@@ -240,3 +251,40 @@ func ReserveSlotID(a int64) string { return id("reserve-slot-", a) }
 
 // BuyNowSlotID is the DOM id of the place of a room's Buy It Now offer.
 func BuyNowSlotID(a int64) string { return id("buy-now-slot-", a) }
+
+// BellID is the DOM id of the header's bell (the unread count).
+const BellID = "bell"
+
+// WatchID is the DOM id of an auction's watch toggle.
+func WatchID(a int64) string { return id("watch-", a) }
+
+// WatchURL is where an auction's watch toggle posts.
+func WatchURL(a int64) string { return AuctionURL(a) + "/watch" }
+
+// WatchSlot marks where a card's watch toggle goes. Cards are rendered
+// once for every visitor (the front page keeps them), the toggle is each
+// visitor's own (their state, their CSRF token): the page fills the slot
+// per request, and a signed-out visitor's stays an empty comment.
+func WatchSlot(a int64) string { return watchSlotPrefix + strconv.FormatInt(a, 10) + "-->" }
+
+// watchSlotPrefix begins every WatchSlot.
+const watchSlotPrefix = "<!--gavel-watch:"
+
+// CutWatchSlot finds the first WatchSlot in html: what comes before it,
+// its auction, and what comes after; ok is false when there is none.
+func CutWatchSlot(html []byte) (before []byte, auction int64, after []byte, ok bool) {
+	i := strings.Index(string(html), watchSlotPrefix)
+	if i < 0 {
+		return html, 0, nil, false
+	}
+	rest := html[i+len(watchSlotPrefix):]
+	j := strings.Index(string(rest), "-->")
+	if j < 0 {
+		return html, 0, nil, false
+	}
+	id, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	if err != nil {
+		return html, 0, nil, false
+	}
+	return html[:i], id, rest[j+3:], true
+}

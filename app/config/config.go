@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -96,6 +97,15 @@ type Config struct {
 	// DebugAddr serves net/http/pprof (DEBUG_ADDR, host:port; a missing
 	// host means 127.0.0.1); empty: off.
 	DebugAddr string
+
+	// SMTPURL is where notification mail goes (SMTP_URL:
+	// smtp://user:password@host:port with STARTTLS when offered, or
+	// smtps:// for TLS from the start); empty: no mail (in development
+	// they are kept for /dev/mail instead).
+	SMTPURL string
+	// MailFrom is the mails' From address (MAIL_FROM), required with
+	// SMTP_URL.
+	MailFrom string
 }
 
 // Secure reports whether cookies must carry the Secure flag.
@@ -184,6 +194,26 @@ func Load(getenv func(string) string) (*Config, error) {
 	for _, v := range []struct{ name, addr string }{{"METRICS_ADDR", c.MetricsAddr}, {"DEBUG_ADDR", c.DebugAddr}} {
 		if _, _, err := net.SplitHostPort(v.addr); v.addr != "" && err != nil {
 			r.fail(v.name, "%q is not host:port", v.addr)
+		}
+	}
+
+	c.SMTPURL = r.str("SMTP_URL", "")
+	c.MailFrom = r.str("MAIL_FROM", "")
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			r.fail("SMTP_URL", "must be an smtp:// or smtps:// URL with a host")
+		} else if p := u.Port(); p != "" {
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				r.fail("SMTP_URL", "port %q is not a port number", p)
+			}
+		}
+		if c.MailFrom == "" {
+			r.fail("MAIL_FROM", "required with SMTP_URL")
+		}
+	}
+	if c.MailFrom != "" {
+		if a, err := mail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
+			r.fail("MAIL_FROM", "%q is not a mail address", c.MailFrom)
 		}
 	}
 

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/a-h/templ"
-
 	"gavel/app/auction"
 	"gavel/app/i18n"
 	"gavel/views"
@@ -159,31 +157,11 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 			h.sendSummaries(r)
 		}
 	}
-	// Everyone this run outbid, except whoever leads after it: leaders who
-	// lost the lead, and bidders whose maximum an earlier one answered at
-	// once (an automatic bid right after their own row).
-	var told []int64
-	for k := range run {
-		ev := &run[k]
-		u, key := ev.PrevLeader, "live.notice.outbid"
-		if ev.Auto && k > 0 && !run[k-1].Auto && run[k-1].BidderID != ev.BidderID {
-			u, key = run[k-1].BidderID, "live.notice.outbid_auto"
-		}
-		if u == 0 || u == last.LeaderID || slices.Contains(told, u) {
-			continue
-		}
-		told = append(told, u)
-		if ev.Purchase {
-			// Bought outright: nothing to bid on again; the closing
-			// that follows replaces their form with the result.
-			h.notify(u, ev, func(p *i18n.Printer) string { return p.T("live.notice.bought_out", p.Money(ev.Amount)) })
-			continue
-		}
-		h.notifyOutbid(u, ev, func(p *i18n.Printer) string { return p.T(key, p.Money(last.Price)) })
-	}
+	// Whom the run outbid is told by the notification rows the database
+	// wrote with it (notes.go).
 }
 
-// handleClosed applies an auction's closing and tells seller and winner.
+// handleClosed applies an auction's closing.
 // h.mu is held.
 func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	if r := h.rooms[ev.AuctionID]; r != nil && applyClosed(r, ev) && r.loaded {
@@ -197,29 +175,7 @@ func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 			}
 		}
 	}
-	bought, noReserve := ev.EndReason == auction.ReasonBought, ev.EndReason == auction.ReasonReserveNotMet
-	h.notify(ev.SellerID, ev, func(p *i18n.Printer) string {
-		switch {
-		case ev.Status == auction.StatusSold && bought:
-			return p.T("live.notice.sold_bought", ev.Leader, p.Money(ev.Price))
-		case ev.Status == auction.StatusSold:
-			return p.T("live.notice.sold", ev.Leader, p.Money(ev.Price))
-		case ev.Status == auction.StatusUnsold && noReserve:
-			return p.T("live.notice.reserve_seller", p.Money(ev.Price))
-		case ev.Status == auction.StatusUnsold:
-			return p.T("live.notice.unsold")
-		}
-		return p.T("live.notice.cancel")
-	})
-	switch {
-	case ev.LeaderID == 0:
-	case ev.Status == auction.StatusSold && bought:
-		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.bought", p.Money(ev.Price)) })
-	case ev.Status == auction.StatusSold:
-		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.won", p.Money(ev.Price)) })
-	case ev.Status == auction.StatusUnsold && noReserve:
-		h.notify(ev.LeaderID, ev, func(p *i18n.Printer) string { return p.T("live.notice.reserve_not_met") })
-	}
+	// Seller, winner and bidders are told by notification rows (notes.go).
 }
 
 // handleEdited tells every socket on the auction that its listing
@@ -270,32 +226,5 @@ func (h *Hub) sendSummaries(r *room) {
 		if synced && s.summaries {
 			h.send(s, h.summaryFrame(r).get(s.lang))
 		}
-	}
-}
-
-// notify queues a personal notice about ev's auction to user's streams.
-// h.mu is held.
-func (h *Hub) notify(user int64, ev *auction.Event, text func(p *i18n.Printer) string) {
-	href, title := views.AuctionURL(ev.AuctionID), ev.Title
-	h.notice(user, func(p *i18n.Printer) templ.Component { return parts.Notice(title, href, text(p)) })
-}
-
-// notifyOutbid is notify for a bidder who has been outbid: their standing
-// on an open room page changes too. h.mu is held.
-func (h *Hub) notifyOutbid(user int64, ev *auction.Event, text func(p *i18n.Printer) string) {
-	id, href, title := ev.AuctionID, views.AuctionURL(ev.AuctionID), ev.Title
-	h.notice(user, func(p *i18n.Printer) templ.Component { return parts.OutbidNotice(p, id, title, href, text(p)) })
-}
-
-// notice queues the notice c renders, once per language, to user's
-// streams. h.mu is held.
-func (h *Hub) notice(user int64, c func(p *i18n.Printer) templ.Component) {
-	subs := h.users[user]
-	if len(subs) == 0 {
-		return
-	}
-	msg := &perLang{render: func(p *i18n.Printer) []byte { return h.sse(views.NoticeEvent, c(p)) }}
-	for s := range subs {
-		h.send(s, msg.get(s.lang))
 	}
 }

@@ -76,7 +76,10 @@ type Hub struct {
 	rooms  map[int64]*room
 	users  map[int64]map[*Sub]struct{}
 
-	notes chan note // listener -> dispatcher
+	notes chan note    // listener -> dispatcher
+	noteq chan noteMsg // listener -> notes loop
+	// notesLost: a note was dropped (the loop lagged); resync them all.
+	notesLost atomic.Bool
 
 	listening atomic.Bool
 	connects  atomic.Int64
@@ -107,7 +110,7 @@ func New(opt Options) *Hub {
 	return &Hub{
 		opt: opt, log: opt.Log, ctx: ctx, stop: stop,
 		rooms: map[int64]*room{}, users: map[int64]map[*Sub]struct{}{},
-		notes: make(chan note, maxBatch),
+		notes: make(chan note, maxBatch), noteq: make(chan noteMsg, maxBatch),
 	}
 }
 
@@ -120,7 +123,8 @@ func (h *Hub) Run(ctx context.Context) {
 	stop := context.AfterFunc(h.ctx, cancel)
 	defer stop()
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); h.notesLoop(ctx) }()
 	go func() { defer wg.Done(); h.clock(ctx) }()
 	go func() { defer wg.Done(); h.listen(ctx) }()
 	go func() { defer wg.Done(); h.dispatch(ctx) }()
@@ -207,6 +211,7 @@ type Sub struct {
 	// Guarded by h.mu.
 	dead   bool
 	reason error
+	notes  *noteState // a signed-in stream's notifications (WatchNotes)
 }
 
 // Start sets wake, called when a message arrives while the owner is idle

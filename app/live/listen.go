@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"gavel/app/auction"
+	"gavel/app/notify"
 )
 
 // Reconnect backoff of the LISTEN connection.
@@ -60,13 +61,15 @@ func (h *Hub) listenOnce(ctx context.Context) error {
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{auction.Channel}.Sanitize()); err != nil {
-		return err
+	for _, ch := range []string{auction.Channel, notify.Channel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return err
+		}
 	}
 	// The dispatcher reloads every watched auction before it applies the
 	// notifications that follow; those the reload already saw are skipped
 	// by rank.
-	if !h.enqueue(ctx, note{resync: true}) {
+	if !h.enqueue(ctx, note{resync: true}) || !h.enqueueNote(ctx, noteMsg{resync: true}) {
 		return nil
 	}
 	h.listening.Store(true)
@@ -79,6 +82,12 @@ func (h *Hub) listenOnce(ctx context.Context) error {
 				return nil
 			}
 			return err
+		}
+		if nt.Channel == notify.Channel {
+			if id, user, ok := notify.ParseNote(nt.Payload); ok && !h.enqueueNote(ctx, noteMsg{id: id, user: user}) {
+				return nil
+			}
+			continue
 		}
 		if !h.enqueue(ctx, note{payload: nt.Payload}) {
 			return nil
@@ -95,6 +104,19 @@ func (h *Hub) enqueue(ctx context.Context, n note) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// enqueueNote hands m to the notes loop without ever waiting: the
+// listener also carries every bid. When the loop lags so far that its
+// queue is full, m is dropped and the loop resends every open stream what
+// it has not had (the rows are the truth; the notification only a nudge).
+func (h *Hub) enqueueNote(ctx context.Context, m noteMsg) bool {
+	select {
+	case h.noteq <- m:
+	default:
+		h.notesLost.Store(true)
+	}
+	return ctx.Err() == nil
 }
 
 // resync reloads every cached auction and sends the full state to all its

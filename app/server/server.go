@@ -20,6 +20,7 @@ import (
 	"gavel/app/demo"
 	"gavel/app/live"
 	"gavel/app/metrics"
+	"gavel/app/notify"
 	"gavel/app/web"
 )
 
@@ -31,6 +32,7 @@ const sessionSweepEvery = time.Hour
 type Server struct {
 	web      *web.Server
 	live     *live.Hub
+	notify   *notify.Service
 	log      *slog.Logger
 	sessions *auth.SessionStorage
 	bidder   *auction.Bidder
@@ -58,6 +60,8 @@ type Server struct {
 type Parts struct {
 	Bidder auction.BidderOptions
 	Live   live.Options
+	// Notify are the job queue's options (reminders, mail, the purge).
+	Notify notify.Options
 	// Web's Bidder, Sweeper and Live are set by New after tuning.
 	Web web.Deps
 	// ManualSettle runs no settlement sweeper: the caller settles (tests
@@ -93,10 +97,24 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 	p := Parts{
 		Bidder: auction.BidderOptions{Logger: log, SoftClose: rules},
 		Live:   live.Options{DB: bdb, DatabaseURL: cfg.DatabaseURL, Log: log, SoftClose: rules},
+		Notify: notify.Options{Log: log},
 		Web: web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, StreamsPerIP: cfg.StreamsPerIP,
 			ConnsPerIP: cfg.ConnsPerIP,
 			Limits: web.Limits{Window: cfg.RateWindow, Login: cfg.RateLogin, Bid: cfg.RateBid,
 				DepositUser: cfg.RateDepositUser, DepositIP: cfg.RateDepositIP, Listing: cfg.RateListing}},
+	}
+	kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	mailKey, err := auth.Secret(kctx, bdb, "mail")
+	kcancel()
+	if err != nil {
+		return nil, err
+	}
+	p.Web.MailKey = mailKey
+	if cfg.SMTPURL != "" || !cfg.IsProduction() {
+		// Without SMTP_URL in development, mails are kept for /dev/mail.
+		if p.Notify.Mail, err = notify.NewMailer(cfg.SMTPURL, cfg.MailFrom, cfg.BaseURL, mailKey); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range tune {
 		t(&p)
@@ -145,7 +163,10 @@ func New(cfg *config.Config, bdb *bun.DB, log *slog.Logger, tune ...Tuning) (*Se
 	}
 	s.bidder = auction.NewBidder(bdb, p.Bidder)
 	s.live = live.New(p.Live)
-	p.Web.Bidder, p.Web.Sweeper, p.Web.Live = s.bidder, s.sweeper, s.live
+	if s.notify, err = notify.NewService(bdb, p.Notify); err != nil {
+		return nil, err
+	}
+	p.Web.Bidder, p.Web.Sweeper, p.Web.Live, p.Web.Notify = s.bidder, s.sweeper, s.live, s.notify
 	p.Web.CSRFKey, p.Web.Metrics = csrfKey, s.metrics
 	s.web = web.New(p.Web)
 	return s, nil
@@ -216,6 +237,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			})
 		}
 		s.loop(s.live.Run)
+		s.loop(s.notify.Run)
 		s.loop(func(ctx context.Context) { s.clock.run(ctx, s.db) })
 		s.loop(s.cache.Run)
 		if s.metricsLn != nil {

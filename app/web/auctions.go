@@ -73,6 +73,9 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if l.Grid, err = s.cardWatches(c, v, l); err != nil {
+		return err
+	}
 	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
 }
 
@@ -330,6 +333,9 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 	}
 	if r.State.Status == auction.StatusOpen {
 		v.Watch = []int64{id}
+	}
+	if err := s.roomWatch(c, &r); err != nil {
+		return err
 	}
 	return render(c, fiber.StatusOK, pages.Auction(v, r))
 }

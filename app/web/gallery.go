@@ -8,6 +8,7 @@ import (
 
 	"gavel/app/i18n"
 	"gavel/app/moderation"
+	"gavel/app/notify"
 	"gavel/static"
 	"gavel/views"
 	"gavel/views/layout"
@@ -139,6 +140,7 @@ func specimens(v views.Ctx) []pages.Specimen {
 		pages.Specimen{Name: "Moderation: search results with their actions", C: pages.AdminResults(v, adminResults)},
 		pages.Specimen{Name: "Moderation: the log", C: pages.AdminLog(v, adminLog)},
 	)
+	list = append(list, noteSpecimens(v, now)...)
 	list = append(list, reserveSpecimens(v, open, card, now)...)
 	for _, kind := range []string{"ok", "error", "info"} {
 		f := &views.Flash{Kind: kind, Text: p.T("sell.created")}
@@ -148,6 +150,48 @@ func specimens(v views.Ctx) []pages.Specimen {
 	for i := range list {
 		list[i].Lang = string(p.Lang())
 	}
+	return list
+}
+
+// noteSpecimens are the bell, every kind of notification (as the live
+// notice and as a row of /me/notifications), the watch toggle and the
+// notification settings.
+func noteSpecimens(v views.Ctx, now time.Time) []pages.Specimen {
+	p := v.P
+	read := now.Add(-time.Minute)
+	list := []pages.Specimen{
+		{Name: "Bell: nothing unread", C: parts.Bell(p, 0, false)},
+		{Name: "Bell: 3 unread", C: parts.Bell(p, 3, false)},
+		{Name: "Bell: 120 unread", C: parts.Bell(p, 120, false)},
+	}
+	for i, kind := range notify.Kinds {
+		n := notify.Notification{ID: int64(i + 1), AuctionID: 1, Kind: kind, Amount: 130_000, CreatedAt: now.Add(-time.Duration(i) * time.Minute),
+			Title: "Leica M3 (1957)", Winner: "민지", EndsAt: now.Add(time.Hour)}
+		list = append(list, pages.Specimen{Name: "Notification " + kind + ": live notice", C: parts.LiveNote(p, &n, 2)})
+		list = append(list, pages.Specimen{Name: "Notification " + kind + ": unread row", C: parts.NoteItem(p, &n)})
+		if kind == notify.KindOutbid {
+			n.ReadAt = &read
+			list = append(list, pages.Specimen{Name: "Notification " + kind + ": read row", C: parts.NoteItem(p, &n)})
+		}
+	}
+	list = append(list,
+		pages.Specimen{Name: "Watch toggle: not watching", C: parts.WatchButton(p, v.CSRF, 1, false, "/auctions/1", "")},
+		pages.Specimen{Name: "Watch toggle: watching", C: parts.WatchButton(p, v.CSRF, 2, true, "/auctions/2", "")},
+		pages.Specimen{Name: "Watch toggle: refused, the list is full", C: parts.WatchButton(p, v.CSRF, 3, false, "/auctions/3", p.T("watch.too_many", notify.MaxWatches))},
+		pages.Specimen{Name: "Watcher count (the seller's room)", C: parts.WatcherCount(p, 12)},
+		pages.Specimen{Name: "Notification settings", C: pages.PrefsForm(v, pages.Prefs{Lead: notify.DefaultLead, Leads: notify.Leads})},
+		pages.Specimen{Name: "Notification settings: saved", C: pages.PrefsForm(v, pages.Prefs{Lead: 15, Leads: notify.Leads, Saved: true})},
+		pages.Specimen{Name: "Notification settings: refused", C: pages.PrefsForm(v, pages.Prefs{Lead: 60, Leads: notify.Leads, Error: p.T("profile.remind.bad")})},
+		pages.Specimen{Name: "Notification settings: with mail", C: pages.PrefsForm(v, pages.Prefs{Lead: 60, Leads: notify.Leads, Sends: true,
+			ProviderEmail: "minji@example.com", MailKinds: notify.MailKinds, Mail: map[string]bool{notify.MailOutbid: true, notify.MailWon: true}})},
+		pages.Specimen{Name: "Notification settings: a bad mail address", C: pages.PrefsForm(v, pages.Prefs{Lead: 60, Leads: notify.Leads, Sends: true,
+			MailTo: "minji@", MailKinds: notify.MailKinds, Mail: map[string]bool{}, MailError: p.T("profile.mail_to.bad")})},
+		pages.Specimen{Name: "Unsubscribed from a kind of mail", C: pages.UnsubscribeBody(v, p.T(pages.MailKindKeys[notify.MailOutbid]), true)},
+		pages.Specimen{Name: "Unsubscribe: a link that is not valid", C: pages.UnsubscribeBody(v, "", false)},
+		pages.Specimen{Name: "Letter opener: one mail (development)", C: pages.DevMailItem(v, notify.Sent{NotificationID: 1, To: "minji@example.com",
+			Subject: p.T("mail.subject", "Leica M3 (1957)", p.T("live.notice.outbid", p.Money(130_000))),
+			Body:    "Leica M3 (1957)\n" + p.T("live.notice.outbid", p.Money(130_000)) + "\n\nhttp://127.0.0.1:8080/auctions/1\n", CreatedAt: now})},
+	)
 	return list
 }
 

@@ -47,4 +47,7 @@ func TestGalleryShowsEveryStateInBothLanguagesInDevelopmentOnly(t *testing.T) {
 	if resp, _ := prod.get(t, "/dev/components"); resp.StatusCode != 404 {
 		t.Errorf("gallery in production: %d", resp.StatusCode)
 	}
+	if resp, _ := prod.get(t, "/dev/mail"); resp.StatusCode != 404 {
+		t.Errorf("the letter opener in production: %d", resp.StatusCode)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/i18n"
+	"gavel/app/notify"
 )
 
 // langSet stores the chosen language in a cookie and returns to the page.
@@ -25,6 +26,12 @@ func (s *Server) langSet(c *fiber.Ctx) error {
 		Secure:   s.Config.Secure(),
 		SameSite: fiber.CookieSameSiteLaxMode,
 	})
+	if u := currentUser(c); u != nil {
+		// Their mails follow the language they choose.
+		if err := notify.SetLang(c.UserContext(), s.DB, u.ID, l); err != nil {
+			return err
+		}
+	}
 	return c.Redirect(SafeNext(c.FormValue("next")), fiber.StatusSeeOther)
 }
 

@@ -175,6 +175,22 @@ func (s *Server) events(c *fiber.Ctx) error {
 	// Everything the stream needs is copied out of c here: the stream
 	// writer runs after this handler returns, when c is reused.
 	ip := clientKey(c)
+	after := int64(-1)
+	if user != 0 {
+		// A reconnect's Last-Event-ID (the last notification it got) wins
+		// over the page's ?after= (the newest it counted).
+		v := c.Get("Last-Event-ID")
+		if v == "" {
+			v = c.Query("after")
+		}
+		if v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return liveError(c, fiber.StatusBadRequest, p.T("live.err.after"))
+			}
+			after = n
+		}
+	}
 	if !s.sseStreams.acquire(ip) {
 		return liveError(c, fiber.StatusTooManyRequests, p.T("live.err.busy"))
 	}
@@ -183,7 +199,13 @@ func (s *Server) events(c *fiber.Ctx) error {
 	if c.Query("summary") == "1" {
 		opts = append(opts, live.WithSummaries())
 	}
-	sub, err := s.Live.WatchCountdowns(ctx, p.Lang(), ids, user, opts...)
+	var sub *live.Sub
+	var err error
+	if user != 0 {
+		sub, err = s.Live.WatchNotes(ctx, p.Lang(), ids, user, after, opts...)
+	} else {
+		sub, err = s.Live.WatchCountdowns(ctx, p.Lang(), ids, 0, opts...)
+	}
 	cancel()
 	if err != nil {
 		s.sseStreams.release(ip)

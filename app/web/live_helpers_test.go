@@ -46,13 +46,21 @@ func randomHex(n int) string {
 // to run (settle).
 func startLive(t testing.TB, dbURL string, tune ...func(*live.Options, *web.Deps)) *liveApp {
 	t.Helper()
+	return startLiveParts(t, dbURL, func(p *server.Parts) {
+		for _, f := range tune {
+			f(&p.Live, &p.Web)
+		}
+	})
+}
+
+// startLiveParts is startLive with any part of the instance tuned.
+func startLiveParts(t testing.TB, dbURL string, tune func(*server.Parts)) *liveApp {
+	t.Helper()
 	name := "gavel-live-test-" + randomHex(4)
 	inst := servertest.Start(t, dbURL, nil, func(p *server.Parts) {
 		p.ManualSettle = true
 		p.Live.AppName = name
-		for _, f := range tune {
-			f(&p.Live, &p.Web)
-		}
+		tune(p)
 	})
 	hub := inst.Server.Hub()
 	a := &liveApp{URL: inst.URL, Server: inst.Server.Web(), Hub: hub, DB: inst.DB, AppName: name, Stop: inst.Stop}
@@ -136,7 +144,7 @@ func commitBurst(t testing.TB, bdb *bun.DB, auctionID int64, bids ...bidIn) {
 
 // SSE client: plain net/http reading the stream.
 
-type sseEvent struct{ Name, Data string }
+type sseEvent struct{ Name, Data, ID string }
 
 type sseClient struct {
 	Resp   *http.Response
@@ -182,6 +190,8 @@ func openSSE(t testing.TB, url string, header ...string) *sseClient {
 					}
 				}
 				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = line[len("id: "):]
 			case strings.HasPrefix(line, "event: "):
 				ev.Name = line[len("event: "):]
 			case strings.HasPrefix(line, "data: "):

@@ -29,9 +29,17 @@ func (s *Server) view(c *fiber.Ctx, title string) views.Ctx {
 	}
 	if u := currentUser(c); u != nil {
 		v.User = &views.User{ID: u.ID, Nick: u.Nick, Balance: u.Balance, Avatar: u.AvatarURL}
+		// A fragment has no header to show the bell in; an error page
+		// (the database may be what failed) does without it.
+		if !isFragment(c) && c.Locals(localNoBell) == nil {
+			s.bell(c, &v)
+		}
 	}
 	return v
 }
+
+// localNoBell, when set, keeps the bell's query off the page.
+const localNoBell = "notify.nobell"
 
 // currentUser returns the signed-in user, or nil.
 func currentUser(c *fiber.Ctx) *auth.User {
@@ -157,6 +165,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	// Errors fasthttp answers before any middleware (a body over its
 	// limit) reach here too: the error page is a page like any other.
 	setPageHeaders(&c.Response().Header)
+	c.Locals(localNoBell, true)
 	v := s.view(c, printer(c).T("error.title"))
 	e := pages.ErrorView{Status: status, Message: v.T(key), RequestID: requestID(c)}
 	if rerr := page(c, status, pages.Error(v, e), pages.ErrorBody(v, e)); rerr != nil {

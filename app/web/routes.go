@@ -62,6 +62,13 @@ func (s *Server) routes() {
 	app.Get("/me/won", requireUser, s.myWon)
 	app.Get("/me/selling", requireUser, s.mySelling)
 	app.Get("/me/bids", requireUser, s.myBids)
+	app.Post("/auctions/:id/watch", requireUser, s.watchToggle)
+	app.Get("/me/watching", requireUser, s.myWatching)
+	app.Get("/me/notifications", requireUser, s.myNotifications)
+	app.Post("/me/notifications/read", requireUser, s.notificationsRead)
+	// Mails' unsubscribe links work without signing in: the token is
+	// signed.
+	app.Get("/mail/unsubscribe", s.unsubscribe)
 
 	app.Get("/login", s.loginPage)
 	app.Post("/logout", s.logout)
@@ -77,6 +84,7 @@ func (s *Server) routes() {
 
 	app.Get("/me/profile", requireUser, s.profileShow)
 	app.Post("/me/profile", requireUser, s.profileUpdate)
+	app.Post("/me/profile/notifications", requireUser, s.prefsUpdate)
 	app.Get("/wallet", requireUser, s.walletShow)
 	app.Post("/wallet/deposits", requireUser, depositByIP, depositByUser, s.depositCreate)
 	// Live streams: after the language (and the session, which names the
@@ -87,6 +95,7 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	if !s.Config.IsProduction() {
 		app.Get("/dev/components", s.gallery)
+		app.Get("/dev/mail", s.devMail)
 	}
 
 	app.Use(s.notFound)

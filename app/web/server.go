@@ -21,6 +21,7 @@ import (
 	"gavel/app/config"
 	"gavel/app/live"
 	"gavel/app/metrics"
+	"gavel/app/notify"
 )
 
 // Deps are the services the handlers use.
@@ -40,6 +41,12 @@ type Deps struct {
 	// Live carries countdowns and bid rows to open pages; nil answers the
 	// stream routes with 503.
 	Live *live.Hub
+	// Notify queues reminders and mail with the watches that cause them;
+	// nil queues none.
+	Notify *notify.Service
+	// MailKey signs the unsubscribe links of mails (every instance shares
+	// it: server.New reads it from server_secrets).
+	MailKey []byte
 	// Now is the clock pages decide "ended" by: the database's, as the
 	// instance measures it (default time.Now).
 	Now func() time.Time
