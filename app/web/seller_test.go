@@ -641,8 +641,11 @@ func TestSellerDashboardFiltersRunningSoldAndUnsold(t *testing.T) {
 		rows[sold].Find("a[data-testid]").Length() != 0 {
 		t.Error("the rows do not offer the right next step")
 	}
-	if ev := doc.Find(`[hx-ext="sse"]`).AttrOr("sse-connect", ""); !strings.Contains(ev, strconv.FormatInt(running, 10)) ||
-		strings.Contains(ev, strconv.FormatInt(sold, 10)) || !strings.Contains(ev, "summary=1") {
+	ev := doc.Find(`[hx-ext="sse"]`).AttrOr("sse-connect", "")
+	u, _ := url.Parse(ev)
+	watched := "," + u.Query().Get("auctions") + ","
+	if !strings.Contains(watched, fmt.Sprintf(",%d,", running)) || strings.Contains(watched, fmt.Sprintf(",%d,", sold)) ||
+		u.Query().Get("summary") != "1" {
 		t.Errorf("the page streams %q: the open listings' countdowns and summaries only", ev)
 	}
 	if resp, _ := seller.get(t, "/me/selling?status=bogus"); resp.StatusCode != http.StatusBadRequest {
