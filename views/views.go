@@ -4,6 +4,7 @@
 package views
 
 import (
+	"bytes"
 	"net/url"
 	"strconv"
 	"strings"
@@ -273,12 +274,14 @@ const watchSlotPrefix = "<!--gavel-watch:"
 // CutWatchSlot finds the first WatchSlot in html: what comes before it,
 // its auction, and what comes after; ok is false when there is none.
 func CutWatchSlot(html []byte) (before []byte, auction int64, after []byte, ok bool) {
-	i := strings.Index(string(html), watchSlotPrefix)
+	// bytes, not strings: string(html) would copy the rest of the page
+	// for every card.
+	i := bytes.Index(html, []byte(watchSlotPrefix))
 	if i < 0 {
 		return html, 0, nil, false
 	}
 	rest := html[i+len(watchSlotPrefix):]
-	j := strings.Index(string(rest), "-->")
+	j := bytes.Index(rest, []byte("-->"))
 	if j < 0 {
 		return html, 0, nil, false
 	}

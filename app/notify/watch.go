@@ -129,25 +129,3 @@ func WatcherCounts(ctx context.Context, db bun.IDB, auctions []int64) (map[int64
 	}
 	return counts, rows.Err()
 }
-
-// WatchedAmong returns which of auctions user watches.
-func WatchedAmong(ctx context.Context, db bun.IDB, user int64, auctions []int64) (map[int64]bool, error) {
-	set := map[int64]bool{}
-	if len(auctions) == 0 {
-		return set, nil
-	}
-	rows, err := db.QueryContext(ctx, `SELECT auction_id FROM watches WHERE user_id = ? AND auction_id = ANY(?::bigint[])`,
-		user, pgdialect.Array(auctions))
-	if err != nil {
-		return nil, fmt.Errorf("watched among: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a int64
-		if err := rows.Scan(&a); err != nil {
-			return nil, err
-		}
-		set[a] = true
-	}
-	return set, rows.Err()
-}

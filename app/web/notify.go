@@ -27,12 +27,12 @@ func (s *Server) bell(c *fiber.Ctx, v *views.Ctx) {
 	if v.User == nil {
 		return
 	}
-	unread, last, err := notify.Bell(c.UserContext(), s.DB, v.User.ID)
+	mine, err := s.personal.get(c.UserContext(), s.DB, v.User.ID)
 	if err != nil {
 		s.Log.Warn("bell", "request_id", requestID(c), "err", err)
 		return
 	}
-	v.Unread, v.LastNote = unread, last
+	v.Unread, v.LastNote = mine.unread, mine.last
 }
 
 // watchToggle sets whether the signed-in user watches the auction (the
@@ -58,6 +58,7 @@ func (s *Server) watchToggle(c *fiber.Ctx) error {
 	}
 	u := currentUser(c)
 	watching, err := s.Notify.Watch(c.UserContext(), s.DB, u.ID, id, on)
+	s.personal.forget(u.ID) // this instance's next page shows it, not waiting for the notice
 	var status int
 	var msg string
 	switch {
@@ -134,7 +135,9 @@ func (s *Server) notificationsRead(c *fiber.Ctx) error {
 	if err != nil || upto < 0 {
 		return fiber.ErrBadRequest
 	}
-	if _, err := notify.MarkAllRead(c.UserContext(), s.DB, currentUser(c).ID, upto); err != nil {
+	_, err = notify.MarkAllRead(c.UserContext(), s.DB, currentUser(c).ID, upto)
+	s.personal.forget(currentUser(c).ID)
+	if err != nil {
 		return err
 	}
 	return c.Redirect("/me/notifications?marked=1", fiber.StatusSeeOther)
@@ -156,11 +159,11 @@ func (s *Server) roomWatch(c *fiber.Ctx, r *pages.Room) error {
 		r.Watch = pages.RoomWatch{Count: true, Watchers: counts[r.ID]}
 		return nil
 	}
-	on, err := notify.Watching(ctx, s.DB, u.ID, r.ID)
+	mine, err := s.personal.get(ctx, s.DB, u.ID)
 	if err != nil {
 		return err
 	}
-	r.Watch = pages.RoomWatch{Toggle: true, Watching: on}
+	r.Watch = pages.RoomWatch{Toggle: true, Watching: mine.watched[r.ID]}
 	return nil
 }
 
@@ -207,14 +210,11 @@ func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List) (templ.Com
 	if err := grid.Render(c.UserContext(), &buf); err != nil {
 		return nil, err
 	}
-	ids := make([]int64, len(l.Cards))
-	for i, card := range l.Cards {
-		ids[i] = card.ID
-	}
-	watched, err := notify.WatchedAmong(c.UserContext(), s.DB, v.User.ID, ids)
+	mine, err := s.personal.get(c.UserContext(), s.DB, v.User.ID)
 	if err != nil {
 		return nil, err
 	}
+	watched := mine.watched
 	html := buf.Bytes()
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		rest := html

@@ -136,6 +136,7 @@ type Server struct {
 	csrfKey     []byte
 	lists       *listCache
 	rooms       *roomCache
+	personal    *mineCache
 
 	// photos bounds the photos decoded at once: an upload at the caps
 	// takes up to ~425 MB while it is decoded and resized (see media's
@@ -175,6 +176,7 @@ func New(d Deps) *Server {
 	}
 	s.lists = newListCache(s.Cache, s.Metrics)
 	s.rooms = newRoomCache(s.Cache)
+	s.personal = newMineCache(s.Cache)
 	s.Metrics.LiveConnections("sse", s.sseStreams.total)
 	s.Metrics.LiveConnections("ws", s.wsStreams.total)
 	s.csrfKey = d.CSRFKey
