@@ -29,15 +29,18 @@ type Flash struct {
 // Ctx is what the layout and every component need to know about the
 // request: the language, who is signed in, the CSRF token.
 type Ctx struct {
-	P       *i18n.Printer
-	User    *User // nil when signed out
-	CSRF    string
-	Path    string // the request path with its query, for ?next= and the language switch
-	Flash   *Flash
-	Dev     bool    // development: show the designer's gallery link
-	Watch   []int64 // auctions whose countdowns this page streams over SSE
-	Title   string
-	NoIndex bool
+	P     *i18n.Printer
+	User  *User // nil when signed out
+	CSRF  string
+	Path  string // the request path with its query, for ?next= and the language switch
+	Flash *Flash
+	Dev   bool    // development: show the designer's gallery link
+	Watch []int64 // auctions whose countdowns this page streams over SSE
+	// Summaries: the stream carries the Watch auctions' price and bid
+	// count too (the seller's dashboard).
+	Summaries bool
+	Title     string
+	NoIndex   bool
 	// BaseURL is the site's public address (BASE_URL), for canonical and
 	// alternate-language links; Meta describes the page for search engines
 	// and link previews (nil: the site's description only).
@@ -106,6 +109,9 @@ func (c Ctx) EventsURL() string {
 	}
 	if len(c.Watch) > 0 {
 		u += "&"
+		if c.Summaries {
+			u += "summary=1&"
+		}
 	}
 	// The page's language, which may have come from its URL (?lang=):
 	// the stream renders its fragments in it.
@@ -206,6 +212,46 @@ func ImageURL(imageID int64, thumb bool) string {
 	}
 	return u
 }
+
+// GalleryID is the DOM id of an auction's photo gallery.
+func GalleryID(a int64) string { return id("gallery-", a) }
+
+// PhotoID is the DOM id of photo n (1-based) in auction a's gallery: the
+// gallery's thumbnails link to it, and CSS shows the :target one.
+func PhotoID(a int64, n int) string { return id("photo-", a) + "-" + strconv.Itoa(n) }
+
+// TitleID is the DOM id of an auction room's title.
+func TitleID(a int64) string { return id("title-", a) }
+
+// AboutID is the DOM id of an auction room's description and addenda.
+func AboutID(a int64) string { return id("about-", a) }
+
+// ListingRefreshID is the DOM id of the element the WebSocket replaces
+// when a listing changes: the replacement fetches ListingURL.
+func ListingRefreshID(a int64) string { return id("listing-refresh-", a) }
+
+// ListingURL is the fragment of an auction's listing (photos, title,
+// description), as out-of-band swaps, in language lang.
+func ListingURL(a int64, lang i18n.Lang) string {
+	return AuctionURL(a) + "/listing?lang=" + string(lang)
+}
+
+// EditURL is the seller's page to edit (or add to) a listing.
+func EditURL(a int64) string { return AuctionURL(a) + "/edit" }
+
+// SummaryEvent is the SSE event name carrying an auction's price and bid
+// count (the seller's dashboard).
+func SummaryEvent(a int64) string { return id("summary-", a) }
+
+// SummaryID is the DOM id of an auction's price and bid count on the
+// seller's dashboard.
+func SummaryID(a int64) string { return id("summary-", a) }
+
+// ReserveSlotID is the DOM id of the place of a room's reserve status.
+func ReserveSlotID(a int64) string { return id("reserve-slot-", a) }
+
+// BuyNowSlotID is the DOM id of the place of a room's Buy It Now offer.
+func BuyNowSlotID(a int64) string { return id("buy-now-slot-", a) }
 
 // BellID is the DOM id of the header's bell (the unread count).
 const BellID = "bell"

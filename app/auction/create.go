@@ -21,22 +21,37 @@ func Create(ctx context.Context, db bun.IDB, in CreateInput, short time.Duration
 	if fe := in.Validate(short); fe != nil {
 		return 0, fe
 	}
-	var id int64
-	// The image must be the seller's own upload: ids are guessable, and
-	// listing someone else's photo is not allowed. The INSERT … SELECT makes
-	// that check and the insert one statement.
-	err := db.QueryRowContext(ctx, `INSERT INTO auctions
-		(seller_id, title, description, image_id, start_price, current_price, starts_at, ends_at, soft_close, reserve, buy_now)
-		SELECT ?, ?, ?, i.id, ?, ?, now(), now() + ? * interval '1 microsecond', ?, NULLIF(?, 0), NULLIF(?, 0)
-		FROM images i WHERE i.id = ? AND i.owner_id = ?
-		RETURNING id`,
-		in.SellerID, in.Title, in.Description, in.StartPrice, in.StartPrice, in.Duration.Microseconds(), !in.HardEnd,
-		in.Reserve, in.BuyNow, in.ImageID, in.SellerID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, FieldErrors{FieldImage: "auction.image_invalid"}
+	photos := in.Photos
+	if len(photos) == 0 {
+		photos = []int64{in.ImageID}
 	}
+	var relisted any
+	if in.RelistedFrom > 0 {
+		relisted = in.RelistedFrom
+	}
+	var id int64
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The image must be the seller's own upload: ids are guessable, and
+		// listing someone else's photo is not allowed. The INSERT … SELECT
+		// makes that check and the insert one statement.
+		err := tx.QueryRowContext(ctx, `INSERT INTO auctions
+			(seller_id, title, description, image_id, start_price, current_price, starts_at, ends_at, soft_close,
+			 reserve, buy_now, relisted_from)
+			SELECT ?, ?, ?, i.id, ?, ?, now(), now() + ? * interval '1 microsecond', ?, NULLIF(?, 0), NULLIF(?, 0), ?
+			FROM images i WHERE i.id = ? AND i.owner_id = ?
+			RETURNING id`,
+			in.SellerID, in.Title, in.Description, in.StartPrice, in.StartPrice, in.Duration.Microseconds(), !in.HardEnd,
+			in.Reserve, in.BuyNow, relisted, in.ImageID, in.SellerID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return FieldErrors{FieldImage: "auction.image_invalid"}
+		}
+		if err != nil {
+			return fmt.Errorf("create auction: %w", err)
+		}
+		return setPhotos(ctx, tx, id, in.SellerID, photos)
+	})
 	if err != nil {
-		return 0, fmt.Errorf("create auction: %w", err)
+		return 0, err
 	}
 	return id, nil
 }

@@ -3,6 +3,7 @@ package auction
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -46,6 +47,16 @@ type Auction struct {
 	FinalPrice int64     `bun:"final_price"`
 	SettledAt  time.Time `bun:"settled_at"` // zero while open
 	CreatedAt  time.Time `bun:"created_at"`
+
+	// Read by Get only (zero in lists): every photo (image ids, the cover
+	// first), the addenda oldest first, the auction this one relists and
+	// the one that relists it (0: none), and the seller's last edit.
+	Photos       []int64    `bun:"photos,array"`
+	Addenda      []Addendum `bun:"-"`
+	AddendaJSON  []byte     `bun:"addenda"`
+	RelistedFrom int64      `bun:"relisted_from"`
+	RelistedAs   int64      `bun:"relisted_as"`
+	EditedAt     time.Time  `bun:"edited_at"`
 }
 
 // MinNext is the least amount the next bid may be.
@@ -92,16 +103,29 @@ const auctionFrom = ` FROM auctions a
 // and three users by theirs: the same cost whatever the number of bids.
 func Get(ctx context.Context, db bun.IDB, id int64) (*Auction, error) {
 	var a Auction
-	err := db.NewRaw(`SELECT `+auctionCols+auctionFrom+`WHERE a.id = ?`, id).Scan(ctx, &a)
+	err := db.NewRaw(`SELECT `+auctionCols+getCols+auctionFrom+`WHERE a.id = ?`, id).Scan(ctx, &a)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get auction %d: %w", id, err)
 	}
-	a.SettledAt = zeroEpoch(a.SettledAt)
+	a.SettledAt, a.EditedAt = zeroEpoch(a.SettledAt), zeroEpoch(a.EditedAt)
+	if err := json.Unmarshal(a.AddendaJSON, &a.Addenda); err != nil {
+		return nil, fmt.Errorf("get auction %d: addenda: %w", id, err)
+	}
+	a.AddendaJSON = nil
 	return &a, nil
 }
+
+// getCols are what Get reads beyond auctionCols: each an indexed lookup.
+const getCols = `,
+	ARRAY(SELECT p.image_id FROM auction_photos p WHERE p.auction_id = a.id ORDER BY p.position) AS photos,
+	(SELECT COALESCE(json_agg(json_build_object('body', d.body, 'at', d.created_at) ORDER BY d.id), '[]')
+	 FROM auction_addenda d WHERE d.auction_id = a.id) AS addenda,
+	COALESCE(a.relisted_from, 0) AS relisted_from,
+	COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS relisted_as,
+	COALESCE(a.edited_at, 'epoch') AS edited_at`
 
 func zeroEpoch(t time.Time) time.Time {
 	if t.Unix() == 0 {
@@ -186,10 +210,10 @@ func RecentBids(ctx context.Context, db bun.IDB, auctionID, beforeID int64, limi
 	return bids, nil
 }
 
-func listMine(ctx context.Context, db bun.IDB, what, where, order string, args ...any) ([]Auction, error) {
+func listMine(ctx context.Context, db bun.IDB, what, extra, where, order string, args ...any) ([]Auction, error) {
 	var items []Auction
 	args = append(args, MaxMine)
-	err := db.NewRaw(`SELECT `+auctionCols+auctionFrom+`WHERE `+where+` ORDER BY `+order+` LIMIT ?`, args...).Scan(ctx, &items)
+	err := db.NewRaw(`SELECT `+auctionCols+extra+auctionFrom+`WHERE `+where+` ORDER BY `+order+` LIMIT ?`, args...).Scan(ctx, &items)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -202,14 +226,22 @@ func listMine(ctx context.Context, db bun.IDB, what, where, order string, args .
 // MyWon lists the auctions userID won (item, FinalPrice, SettledAt), latest
 // first, at most MaxMine.
 func MyWon(ctx context.Context, db bun.IDB, userID int64) ([]Auction, error) {
-	return listMine(ctx, db, "won auctions", `a.winner_id = ?`, `a.settled_at DESC, a.id DESC`, userID)
+	return listMine(ctx, db, "won auctions", "", `a.winner_id = ?`, `a.settled_at DESC, a.id DESC`, userID)
 }
 
-// MySelling lists userID's listings in every status, newest first, at most
-// MaxMine.
-func MySelling(ctx context.Context, db bun.IDB, userID int64) ([]Auction, error) {
-	return listMine(ctx, db, "selling auctions", `a.seller_id = ?`, `a.id DESC`, userID)
+// MySelling lists userID's listings in the given statuses (none: every
+// status), newest first, at most MaxMine, each with RelistedAs.
+func MySelling(ctx context.Context, db bun.IDB, userID int64, statuses ...string) ([]Auction, error) {
+	where, args := `a.seller_id = ?`, []any{userID}
+	if len(statuses) > 0 {
+		where += ` AND a.status IN (?)`
+		args = append(args, bun.In(statuses))
+	}
+	return listMine(ctx, db, "selling auctions", relistedAsCol, where, `a.id DESC`, args...)
 }
+
+// relistedAsCol adds RelistedAs to a list of auctions.
+const relistedAsCol = `, COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS relisted_as`
 
 // Standings of a bidder in an auction they bid on.
 const (

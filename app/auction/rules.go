@@ -213,7 +213,12 @@ type CreateInput struct {
 	Description string
 	StartPrice  int64
 	Duration    time.Duration
-	ImageID     int64
+	// ImageID is the cover; Photos, when given, are every photo in order
+	// (the cover first, which then sets ImageID).
+	ImageID int64
+	Photos  []int64
+	// RelistedFrom is the auction this one relists (0: a new listing).
+	RelistedFrom int64
 	// HardEnd turns soft close off: the auction ends when scheduled,
 	// whatever is bid in its last minutes.
 	HardEnd bool
@@ -274,30 +279,41 @@ func (in *CreateInput) Validate(short time.Duration) FieldErrors {
 	if !allowed {
 		fe[FieldDuration] = "auction.duration_invalid"
 	}
-	if in.ImageID <= 0 {
+	if len(in.Photos) > 0 {
+		in.ImageID = in.Photos[0]
+		if k := photosKey(in.Photos); k != "" {
+			fe[FieldImage] = k
+		}
+	} else if in.ImageID <= 0 {
 		fe[FieldImage] = "auction.image_required"
 	}
-	startOK := fe[FieldStartPrice] == ""
-	switch {
-	case in.Reserve == 0:
-	case in.Reserve < 0 || in.Reserve > MaxAmount:
-		fe[FieldReserve] = "auction.reserve_invalid"
-	case startOK && in.Reserve < in.StartPrice:
-		fe[FieldReserve] = "auction.reserve_below_start"
-	}
-	switch {
-	case in.BuyNow == 0:
-	case in.BuyNow < 0 || in.BuyNow > MaxAmount:
-		fe[FieldBuyNow] = "auction.buy_now_invalid"
-	case startOK && in.BuyNow < MinBuyNow(in.StartPrice):
-		fe[FieldBuyNow] = "auction.buy_now_below_start"
-	case fe[FieldReserve] == "" && in.BuyNow < in.Reserve:
-		fe[FieldBuyNow] = "auction.buy_now_below_reserve"
-	}
+	checkPrices(fe, in.StartPrice, fe[FieldStartPrice] == "", in.Reserve, in.BuyNow)
 	if len(fe) == 0 {
 		return nil
 	}
 	return fe
+}
+
+// checkPrices adds to fe what is wrong with a reserve and a Buy It Now
+// price (each 0 for none) over start price start (startOK: a valid one).
+// The sell form and the edit before the first bid share it.
+func checkPrices(fe FieldErrors, start int64, startOK bool, reserve, buyNow int64) {
+	switch {
+	case reserve == 0:
+	case reserve < 0 || reserve > MaxAmount:
+		fe[FieldReserve] = "auction.reserve_invalid"
+	case startOK && reserve < start:
+		fe[FieldReserve] = "auction.reserve_below_start"
+	}
+	switch {
+	case buyNow == 0:
+	case buyNow < 0 || buyNow > MaxAmount:
+		fe[FieldBuyNow] = "auction.buy_now_invalid"
+	case startOK && buyNow < MinBuyNow(start):
+		fe[FieldBuyNow] = "auction.buy_now_below_start"
+	case fe[FieldReserve] == "" && buyNow < reserve:
+		fe[FieldBuyNow] = "auction.buy_now_below_reserve"
+	}
 }
 
 // BidInput is one bid as the bidder entered it.

@@ -38,7 +38,7 @@ func TestMigrationsUpDownUpOnARealDatabase(t *testing.T) {
 	if len(applied) != len(all) || len(all) == 0 {
 		t.Fatalf("applied %d of %d migrations", len(applied), len(all))
 	}
-	want := "auctions,bid_keys,bids,images,ledger,mail_outbox,mails,maximums,moderation_log,notifications,notify_prefs,river_job,river_leader,river_migration,river_notification,river_queue,server_secrets,sessions,users,watches"
+	want := "auction_addenda,auction_photos,auctions,bid_keys,bids,images,ledger,mail_outbox,mails,maximums,moderation_log,notifications,notify_prefs,river_job,river_leader,river_migration,river_notification,river_queue,server_secrets,sessions,users,watches"
 	if got := strings.Join(tables(t, bdb), ","); got != want {
 		t.Fatalf("tables after up: %s, want %s", got, want)
 	}

@@ -2,7 +2,7 @@ package i18n
 
 // catalog holds every user-facing message. Each area of the site keeps its
 // messages in its own file (catalog_*.go); keys are "area.name".
-var catalog = merge(coreMessages, authMessages, auctionMessages, liveMessages, pagesMessages, biddingMessages, adminMessages, securityMessages, reserveMessages, notifyMessages)
+var catalog = merge(coreMessages, authMessages, auctionMessages, liveMessages, pagesMessages, biddingMessages, adminMessages, securityMessages, reserveMessages, notifyMessages, sellerMessages)
 
 func merge(parts ...map[string]entry) map[string]entry {
 	all := map[string]entry{}

@@ -24,7 +24,7 @@ var auctionMessages = map[string]entry{
 	"auction.duration_invalid":     {"경매 기간을 목록에서 선택해 주세요.", "Choose an auction length from the list."},
 	"auction.image_required":       {"상품 사진을 올려 주세요.", "Upload a photo of the item."},
 	"auction.image_invalid":        {"사진을 다시 올려 주세요.", "Please upload the photo again."},
-	"auction.not_seller":           {"판매자만 경매를 취소할 수 있습니다.", "Only the seller can cancel this auction."},
+	"auction.not_seller":           {"판매자만 이 경매를 변경할 수 있습니다.", "Only the seller can change this auction."},
 	"auction.cannot_cancel":        {"입찰이 있거나 종료된 경매는 취소할 수 없습니다.", "An auction with bids, or one that has ended, cannot be cancelled."},
 
 	// Photo uploads (media.Key values).

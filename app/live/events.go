@@ -8,6 +8,7 @@ import (
 
 	"gavel/app/auction"
 	"gavel/app/i18n"
+	"gavel/views"
 	"gavel/views/parts"
 )
 
@@ -109,6 +110,9 @@ func (h *Hub) handleEvents(evs []auction.Event) {
 		case auction.EventClosed:
 			h.handleClosed(ev, now)
 			i++
+		case auction.EventEdited:
+			h.handleEdited(ev)
+			i++
 		default:
 			h.log.Warn("live: unknown event kind", "kind", ev.Kind)
 			i++
@@ -150,6 +154,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 				// An extended end shows at once, not at the next tick.
 				h.sendCountdowns(r, now)
 			}
+			h.sendSummaries(r)
 		}
 	}
 	// Whom the run outbid is told by the notification rows the database
@@ -161,6 +166,7 @@ func (h *Hub) handleBids(run []auction.Event, now time.Time) {
 func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 	if r := h.rooms[ev.AuctionID]; r != nil && applyClosed(r, ev) && r.loaded {
 		h.sendCountdowns(r, now)
+		h.sendSummaries(r)
 		st := h.view(r.st)
 		msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.SyncMessageNoRows(p, st)) }}
 		for s, synced := range r.ws {
@@ -170,4 +176,55 @@ func (h *Hub) handleClosed(ev *auction.Event, now time.Time) {
 		}
 	}
 	// Seller, winner and bidders are told by notification rows (notes.go).
+}
+
+// handleEdited tells every socket on the auction that its listing
+// changed: the message makes the page fetch the listing's fragments
+// (which can be longer than a notification may carry). h.mu is held.
+func (h *Hub) handleEdited(ev *auction.Event) {
+	r := h.rooms[ev.AuctionID]
+	if r == nil || !r.loaded {
+		return
+	}
+	r.title, r.st.Title = ev.Title, ev.Title
+	if st := ev.State(); !r.st.Closed() && st.Status == auction.StatusOpen && st.BidCount == r.st.BidCount {
+		// An edit before the first bid may change the reserve and Buy It
+		// Now price: fragments rendered from now on carry them.
+		r.st = st
+		r.version++
+	}
+	// Unknown until the next load: a resync then refreshes once more.
+	r.listing = ""
+	h.sendListingRefresh(r)
+}
+
+// sendListingRefresh tells r's synced sockets to fetch its listing.
+// h.mu is held.
+func (h *Hub) sendListingRefresh(r *room) {
+	id := r.id
+	msg := &perLang{render: func(p *i18n.Printer) []byte { return h.html(parts.ListingRefresh(p, id)) }}
+	for s, synced := range r.ws {
+		if synced {
+			h.send(s, msg.get(s.lang))
+		}
+	}
+}
+
+// summaryFrame is r's price and bid count, for the seller's dashboard.
+// h.mu is held.
+func (h *Hub) summaryFrame(r *room) *perLang {
+	st := h.view(r.st)
+	return r.summaryMsg.get([2]int64{int64(r.version)}, func(p *i18n.Printer) []byte {
+		return h.sse(views.SummaryEvent(st.ID), parts.Summary(p, st))
+	})
+}
+
+// sendSummaries queues r's price and bid count to its SSE subscribers
+// that asked for them and have had their first messages. h.mu is held.
+func (h *Hub) sendSummaries(r *room) {
+	for s, synced := range r.sse {
+		if synced && s.summaries {
+			h.send(s, h.summaryFrame(r).get(s.lang))
+		}
+	}
 }

@@ -198,6 +198,9 @@ type Sub struct {
 	ids  []int64
 	user int64
 	max  int // queued messages allowed before it counts as fallen behind
+	// summaries: an SSE stream that also wants each auction's price and
+	// bid count after every change (the seller's dashboard).
+	summaries bool
 
 	mu    sync.Mutex // guards the fields below; taken after h.mu
 	q     []*Message
@@ -280,14 +283,25 @@ func (s *Sub) End(reason error) {
 	s.h.drop(s, reason)
 }
 
+// WatchOption changes what a stream receives.
+type WatchOption func(*Sub)
+
+// WithSummaries makes an SSE stream receive each auction's price and bid
+// count too (SummaryEvent), at once and after every change: the seller's
+// dashboard asks for them; other pages, which do not show them, do not.
+func WithSummaries() WatchOption { return func(s *Sub) { s.summaries = true } }
+
 // WatchCountdowns subscribes an SSE stream in lang to the countdowns of
 // auctions ids (unknown ids are ignored) and, when user is not 0, to that
 // user's personal notices. The current countdown of each auction is queued
 // at once.
-func (h *Hub) WatchCountdowns(ctx context.Context, lang i18n.Lang, ids []int64, user int64) (*Sub, error) {
+func (h *Hub) WatchCountdowns(ctx context.Context, lang i18n.Lang, ids []int64, user int64, opts ...WatchOption) (*Sub, error) {
 	n := max(len(ids), 1)
 	s := &Sub{h: h, kind: kindSSE, lang: lang, ids: ids, user: user,
 		max: h.opt.Queue * n}
+	for _, o := range opts {
+		o(s)
+	}
 	return s, h.subscribe(ctx, s)
 }
 

@@ -143,9 +143,14 @@ func (h *Hub) resync(ctx context.Context) error {
 		if !ok || h.rooms[r.id] != r {
 			continue
 		}
+		edited := r.loaded && r.listing != l.listing
 		h.applyLoad(r, l, now)
 		h.sendCountdowns(r, now)
+		h.sendSummaries(r)
 		h.sendSync(r, now)
+		if edited {
+			h.sendListingRefresh(r)
+		}
 	}
 	return nil
 }

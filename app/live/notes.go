@@ -53,7 +53,7 @@ func (n *noteState) add(id int64) {
 // their notifications up to id after (the page's newest, or a reconnect's
 // Last-Event-ID); the ones after it are queued at once. after < 0 means
 // "from now". user must not be 0.
-func (h *Hub) WatchNotes(ctx context.Context, lang i18n.Lang, ids []int64, user, after int64) (*Sub, error) {
+func (h *Hub) WatchNotes(ctx context.Context, lang i18n.Lang, ids []int64, user, after int64, opts ...WatchOption) (*Sub, error) {
 	if after < 0 {
 		_, last, err := notify.Bell(ctx, h.opt.DB, user)
 		if err != nil {
@@ -64,6 +64,9 @@ func (h *Hub) WatchNotes(ctx context.Context, lang i18n.Lang, ids []int64, user,
 	n := max(len(ids), 1)
 	s := &Sub{h: h, kind: kindSSE, lang: lang, ids: ids, user: user,
 		max: h.opt.Queue * n, notes: &noteState{floor: after}}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := h.subscribe(ctx, s); err != nil {
 		return nil, err
 	}

@@ -184,6 +184,11 @@ func (h *Hub) syncWaiting(r *room) {
 		if s.kind == kindSSE {
 			if synced, ok := r.sse[s]; ok && !synced {
 				h.sendCountdownTo(r, s, now, phase)
+				if s.summaries {
+					// The price and bids as they are now: the page may
+					// have been drawn before the latest bid.
+					h.send(s, h.summaryFrame(r).get(s.lang))
+				}
 			}
 			continue
 		}

@@ -26,6 +26,10 @@ type room struct {
 	st     auction.State
 	seller int64
 	title  string
+	// listing stamps the listing's text and photos as last loaded (its
+	// edit time, addenda and relisting): a resync that finds another
+	// tells the sockets to fetch it, since an edit in the gap was missed.
+	listing string
 
 	loaded, loading         bool // st came from the database
 	rowsLoaded, rowsLoading bool
@@ -40,7 +44,7 @@ type room struct {
 	// yet (dead ones included until the next syncWaiting).
 	waiting []*Sub
 
-	cdMsg, statusMsg, syncMsg cached
+	cdMsg, statusMsg, syncMsg, summaryMsg cached
 }
 
 func newRoom(id int64) *room {
@@ -68,6 +72,7 @@ type loaded struct {
 	st       auction.State
 	seller   int64
 	title    string
+	listing  string
 	rows     []parts.Bid
 	withRows bool
 }
@@ -82,7 +87,7 @@ func (h *Hub) applyLoad(r *room, l loaded, now time.Time) {
 	if r.st.Status == "" || rank(l.st) >= rank(r.st) {
 		r.st = l.st
 	}
-	r.seller, r.title = l.seller, l.title
+	r.seller, r.title, r.listing = l.seller, l.title, l.listing
 	if !r.loaded {
 		r.sentPhase = h.view(r.st).PhaseAt(now)
 	}
@@ -176,12 +181,15 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 		ReserveMet bool      `bun:"reserve_met"`
 		BuyNow     int64     `bun:"buy_now"`
 		EndReason  string    `bun:"end_reason"`
+		Listing    string    `bun:"listing"`
 	}
 	// The reserve's standing, never its amount.
 	err := db.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
 		a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, COALESCE(l.nick, '') AS leader,
 		a.reserve IS NOT NULL AS has_reserve, COALESCE(a.bid_count > 0 AND a.current_price >= a.reserve, false) AS reserve_met,
-		COALESCE(a.buy_now, 0) AS buy_now, COALESCE(a.end_reason, '') AS end_reason
+		COALESCE(a.buy_now, 0) AS buy_now, COALESCE(a.end_reason, '') AS end_reason,
+		COALESCE(a.edited_at::text, '') || '/' || (SELECT count(*) FROM auction_addenda d WHERE d.auction_id = a.id)
+			|| '/' || COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS listing
 		FROM auctions a LEFT JOIN users l ON l.id = a.leader_id
 		WHERE a.id = ANY(?::bigint[])`, pgdialect.Array(ids)).Scan(ctx, &states)
 	if err != nil {
@@ -193,7 +201,7 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 			Price: s.Price, BidCount: s.BidCount, Leader: s.Leader, EndsAt: s.EndsAt, Scheduled: s.Scheduled,
 			Extensions: s.Extensions, SoftClose: s.SoftClose,
 			HasReserve: s.HasReserve, ReserveMet: s.ReserveMet, BuyNow: s.BuyNow, EndReason: s.EndReason}
-		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: st}
+		out[s.ID] = loaded{seller: s.SellerID, title: s.Title, st: st, listing: s.Listing}
 	}
 	if len(rowIDs) == 0 {
 		return out, nil

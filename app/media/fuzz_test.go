@@ -2,6 +2,7 @@ package media_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"image/gif"
@@ -48,6 +49,10 @@ func FuzzProcess(f *testing.F) {
 			}
 		}
 	}
+	// EXIF orientation: both byte orders, and a segment cut short.
+	f.Add(exifJPEG(f, 6, binary.BigEndian))
+	f.Add(exifJPEG(f, 8, binary.LittleEndian))
+	f.Add(exifJPEG(f, 5, binary.BigEndian)[:60])
 	f.Add([]byte{})
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
 	f.Add([]byte("\xff\xd8\xff\xe0"))

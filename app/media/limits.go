@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -55,9 +56,19 @@ var (
 // stops at EOI, at the end of data, or once the scans pass MaxScans, and
 // fails when a segment runs past the end (the decoder would refuse it).
 func jpegShape(data []byte) (scans int, progressive bool, err error) {
+	scans, progressive, _, err = jpegWalk(data)
+	return scans, progressive, err
+}
+
+// jpegWalk is jpegShape that also reads the EXIF orientation (1 to 8, see
+// orientation) from the first APP1 Exif segment before the first scan; 1
+// when there is none or it makes no sense.
+func jpegWalk(data []byte) (scans int, progressive bool, orient int, err error) {
+	orient = 1
+	seenExif := false
 	bad := errors.New("malformed JPEG")
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
-		return 0, false, bad
+		return 0, false, orient, bad
 	}
 	i := 2
 	for i < len(data) {
@@ -70,32 +81,37 @@ func jpegShape(data []byte) (scans int, progressive bool, err error) {
 			i++
 		}
 		if i >= len(data) {
-			return scans, progressive, nil // no EOI: the decoder decides
+			return scans, progressive, orient, nil // no EOI: the decoder decides
 		}
 		m := data[i]
 		i++
 		switch {
 		case m == 0xD9: // EOI
-			return scans, progressive, nil
+			return scans, progressive, orient, nil
 		case m == 0x00: // "\xff\x00" outside a scan: extraneous data
 			continue
 		case m == 0x01 || (m >= 0xD0 && m <= 0xD7): // TEM, RSTn: no length
 			continue
 		}
 		if i+2 > len(data) {
-			return scans, progressive, bad
+			return scans, progressive, orient, bad
 		}
 		n := int(binary.BigEndian.Uint16(data[i:]))
 		if n < 2 || i+n > len(data) {
-			return scans, progressive, bad
+			return scans, progressive, orient, bad
 		}
 		switch m {
 		case 0xC2, 0xC6, 0xCA, 0xCE: // SOF2 and the other progressive frames
 			progressive = true
+		case 0xE1: // APP1: Exif, XMP, …
+			if !seenExif && scans == 0 && bytes.HasPrefix(data[i+2:i+n], exifHeader) {
+				seenExif = true
+				orient = exifOrientation(data[i+2+len(exifHeader) : i+n])
+			}
 		case 0xDA: // SOS
 			scans++
 			if scans > MaxScans {
-				return scans, progressive, nil
+				return scans, progressive, orient, nil
 			}
 		}
 		i += n
@@ -121,10 +137,10 @@ func jpegShape(data []byte) (scans int, progressive bool, err error) {
 			break
 		}
 		if i+1 >= len(data) {
-			return scans, progressive, nil // no EOI: the decoder decides
+			return scans, progressive, orient, nil // no EOI: the decoder decides
 		}
 	}
-	return scans, progressive, nil
+	return scans, progressive, orient, nil
 }
 
 // pngHeavy reports whether a PNG (already sniffed, so its IHDR is the first

@@ -97,7 +97,8 @@ type Image struct {
 }
 
 // Process reads an upload and returns it re-encoded: JPEG when it is
-// opaque, PNG when it has transparency, fitted within LargeSide×LargeSide,
+// opaque, PNG when it has transparency, turned upright as a JPEG's EXIF
+// orientation says, fitted within LargeSide×LargeSide,
 // with a thumbnail fitted within ThumbWidth×ThumbHeight. Neither is ever
 // upscaled. Its decode may take DecodeBudget.
 func Process(r io.Reader) (*Image, error) { return ProcessWithin(r, DecodeBudget) }
@@ -124,9 +125,11 @@ func ProcessWithin(r io.Reader, budget time.Duration) (*Image, error) {
 	if pixels > MaxPixels {
 		return nil, ErrTooManyPixels
 	}
+	orientation := 1
 	switch dec.kind {
 	case TypeJPEG:
-		scans, progressive, err := jpegShape(data)
+		scans, progressive, o, err := jpegWalk(data)
+		orientation = o
 		if err != nil {
 			return nil, ErrNotAnImage
 		}
@@ -157,9 +160,17 @@ func ProcessWithin(r io.Reader, budget time.Duration) (*Image, error) {
 	}
 	opaque := isOpaque(src)
 
+	// The large image is drawn in the stored orientation and then turned
+	// upright: turning it at 1600 px costs far less than at the source's
+	// size, and its square bound fits either way.
 	lw, lh := fit(b.Dx(), b.Dy(), LargeSide, LargeSide)
-	large := resize(src, lw, lh, opaque)
-	tw, th := fit(b.Dx(), b.Dy(), ThumbWidth, ThumbHeight)
+	large := orient(resize(src, lw, lh, opaque), orientation)
+	lw, lh = large.Bounds().Dx(), large.Bounds().Dy()
+	sw, sh := b.Dx(), b.Dy()
+	if orientation >= 5 {
+		sw, sh = sh, sw
+	}
+	tw, th := fit(sw, sh, ThumbWidth, ThumbHeight)
 	// The thumbnail is drawn from the large image: the same look, and far
 	// less work than filtering the original again.
 	thumb := resize(large, tw, th, opaque)

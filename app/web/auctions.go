@@ -104,9 +104,10 @@ func (s *Server) shortAuction() time.Duration {
 	return s.Config.ShortAuction
 }
 
-// auctionCreate lists an item: the fields are checked first, then the photo
-// is processed, and the photo and the auction are stored in one
-// transaction, so a refused listing leaves no orphan image.
+// auctionCreate lists an item: the fields (and the number of photos) are
+// checked first, then each photo is processed, and the photos and the
+// auction are stored in one transaction, so a refused listing leaves no
+// orphan image.
 func (s *Server) auctionCreate(c *fiber.Ctx) error {
 	u := currentUser(c)
 	p := printer(c)
@@ -150,31 +151,22 @@ func (s *Server) auctionCreate(c *fiber.Ctx) error {
 		f.Errors[auction.FieldBuyNow] = p.T("sell.buy_now_not_a_number")
 	}
 
-	var img *media.Image
-	fh, err := c.FormFile("image")
+	var imgs []*media.Image
+	files := photoFiles(c)
 	switch {
-	case err != nil:
+	case len(files) == 0:
 		f.Errors[auction.FieldImage] = p.T("auction.image_required")
+	case len(files) > auction.MaxPhotos:
+		// Refused before any decode: the count alone is enough.
+		f.Errors[auction.FieldImage] = p.T("sell.too_many_photos", p.Number(auction.MaxPhotos), p.Number(auction.MaxPhotos))
 	case len(f.Errors) == 0:
-		select {
-		case s.photos <- struct{}{}:
-		case <-time.After(10 * time.Second):
-			return refuse(fiber.StatusServiceUnavailable, "sell.busy")
-		}
-		file, err := fh.Open()
-		if err != nil {
-			<-s.photos
+		var msg string
+		var err error
+		if imgs, msg, err = s.processPhotos(c, p, files); err != nil {
 			return err
 		}
-		img, err = media.Process(file)
-		file.Close()
-		<-s.photos
-		if err != nil {
-			key := media.Key(err)
-			if key == "" {
-				return err
-			}
-			f.Errors[auction.FieldImage] = p.T(key)
+		if msg != "" {
+			f.Errors[auction.FieldImage] = msg
 		}
 	}
 	if len(f.Errors) > 0 {
@@ -182,12 +174,12 @@ func (s *Server) auctionCreate(c *fiber.Ctx) error {
 	}
 
 	var id int64
-	err = s.DB.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
-		imageID, err := media.Save(ctx, tx, u.ID, img)
+	err := s.DB.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		ids, err := savePhotos(ctx, tx, u.ID, imgs)
 		if err != nil {
 			return err
 		}
-		in.ImageID = imageID
+		in.Photos = ids
 		id, err = auction.Create(ctx, tx, in, s.shortAuction())
 		return err
 	})
@@ -245,6 +237,10 @@ func (s *Server) roomOf(c *fiber.Ctx, a *auction.Auction) (pages.Room, error) {
 	r := pages.Room{
 		ID: a.ID, Title: a.Title, Description: a.Description, ImageID: a.ImageID, Seller: a.Seller,
 		StartPrice: a.StartPrice, State: s.stateOf(a), Now: s.Now(),
+		Photos: a.Photos, RelistedFrom: a.RelistedFrom, RelistedAs: a.RelistedAs,
+	}
+	for _, d := range a.Addenda {
+		r.Addenda = append(r.Addenda, pages.Addendum{Body: d.Body, At: d.CreatedAt})
 	}
 	switch u := currentUser(c); {
 	case u == nil:
@@ -253,6 +249,10 @@ func (s *Server) roomOf(c *fiber.Ctx, a *auction.Auction) (pages.Room, error) {
 		r.Viewer = pages.SellerCan
 	case u.ID == a.SellerID:
 		r.Viewer = pages.Seller
+		if relistable(a) {
+			r.CanRelist = true
+			r.Relist = s.relistForm(c, auction.DefaultDuration.String(), "")
+		}
 	default:
 		r.Viewer = pages.Bidder
 		// The viewer's own maximum, for them alone.
@@ -316,6 +316,8 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 		v.Flash = &views.Flash{Kind: "ok", Text: v.T("sell.created")}
 	case c.Query("bought") == "1" && r.State.EndReason == auction.ReasonBought && v.User != nil && v.User.Nick == r.State.Leader:
 		v.Flash = &views.Flash{Kind: "ok", Text: v.T("buy.done", v.Money(r.State.Price))}
+	case c.Query("edited") == "1" && r.Viewer != pages.Bidder && r.Viewer != pages.Guest:
+		v.Flash = &views.Flash{Kind: "ok", Text: v.T("edit.saved")}
 	case r.Viewer == pages.Bidder && r.Mine.Max > 0:
 		// Back from a plain form post: say what the bid did, as far as the
 		// state still shows it.
@@ -336,6 +338,13 @@ func (s *Server) auctionShow(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, fiber.StatusOK, pages.Auction(v, r))
+}
+
+// relistable reports whether a's seller may relist it: unsold, or
+// cancelled by them (not by an operator), not hidden, not relisted yet.
+func relistable(a *auction.Auction) bool {
+	ended := a.Status == auction.StatusUnsold || a.Status == auction.StatusCancelled && a.CancelReason == ""
+	return ended && !a.Hidden && a.RelistedAs == 0
 }
 
 // auctionMeta describes an auction room for link previews: what it is, its

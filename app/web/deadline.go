@@ -13,8 +13,9 @@ import (
 // quickly instead of holding the client, a worker and a pooled connection.
 const (
 	requestTimeout = 5 * time.Second
-	// uploadTimeout covers POST /auctions, which may wait for a decode
-	// slot and decode a large photo before it writes.
+	// uploadTimeout covers POST /auctions and /auctions/:id/edit, which
+	// may wait for decode slots and decode up to eight photos before they
+	// write (each decode gets at most what is left of it).
 	uploadTimeout = 30 * time.Second
 )
 
@@ -26,7 +27,7 @@ func requestDeadline(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	d := requestTimeout
-	if c.Method() == fiber.MethodPost && c.Path() == "/auctions" {
+	if c.Method() == fiber.MethodPost && isUploadPath([]byte(c.Path())) {
 		d = uploadTimeout
 	}
 	parent := c.UserContext()

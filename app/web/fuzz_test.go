@@ -79,7 +79,7 @@ func startFuzzApp(tb testing.TB) *fuzzApp {
 	tb.Cleanup(bidder.Close)
 	lots := 1 << 30
 	srv := web.New(web.Deps{Config: cfg, DB: bdb, Log: log, Auth: authSvc, Bidder: bidder, Sweeper: auction.NewSweeper(bdb, log),
-		Limits: web.Limits{Window: time.Minute, Login: lots, DepositUser: lots, DepositIP: lots, Bid: lots}})
+		Limits: web.Limits{Window: time.Minute, Login: lots, DepositUser: lots, DepositIP: lots, Bid: lots, Listing: lots}})
 	go srv.Serve(ln)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

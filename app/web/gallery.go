@@ -146,6 +146,7 @@ func specimens(v views.Ctx) []pages.Specimen {
 		f := &views.Flash{Kind: kind, Text: p.T("sell.created")}
 		list = append(list, pages.Specimen{Name: "Flash: " + kind, C: layout.Flash(f)})
 	}
+	list = append(list, sellerSpecimens(v, now)...)
 	for i := range list {
 		list[i].Lang = string(p.Lang())
 	}

@@ -21,7 +21,9 @@ func TestGalleryShowsEveryStateInBothLanguagesInDevelopmentOnly(t *testing.T) {
 	for _, testid := range []string{"countdown", "result", "bid-row", "card", "bid-form", "bid-error", "sell-form", "empty", "notice", "flash",
 		"my-standing", "auto-bid", "extended", "soft-close-window", "bid-extended", "hard-end",
 		"reserve", "buy-now", "buy-now-open", "buy-dialog", "buy-error", "buy-confirm", "purchase-bid", "result-bought",
-		"result-reserve-not-met", "card-buy-now", "sell-reserve", "sell-buy-now", "error-reserve", "error-buy_now", "my-reserve"} {
+		"result-reserve-not-met", "card-buy-now", "sell-reserve", "sell-buy-now", "error-reserve", "error-buy_now", "my-reserve",
+		"gallery", "gallery-thumb", "addendum", "relisted-as", "relisted-from", "relist-form", "upload-progress", "edit-form",
+		"edit-photo", "make-cover", "remove-photo", "addendum-form", "error-addendum", "summary", "selling-filters", "row-relist"} {
 		if doc.Find(`[data-testid="specimen"] [data-testid="`+testid+`"]`).Length() == 0 {
 			t.Errorf("the gallery has no %s", testid)
 		}

@@ -195,12 +195,16 @@ func (s *Server) events(c *fiber.Ctx) error {
 		return liveError(c, fiber.StatusTooManyRequests, p.T("live.err.busy"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	var opts []live.WatchOption
+	if c.Query("summary") == "1" {
+		opts = append(opts, live.WithSummaries())
+	}
 	var sub *live.Sub
 	var err error
 	if user != 0 {
-		sub, err = s.Live.WatchNotes(ctx, p.Lang(), ids, user, after)
+		sub, err = s.Live.WatchNotes(ctx, p.Lang(), ids, user, after, opts...)
 	} else {
-		sub, err = s.Live.WatchCountdowns(ctx, p.Lang(), ids, 0)
+		sub, err = s.Live.WatchCountdowns(ctx, p.Lang(), ids, 0, opts...)
 	}
 	cancel()
 	if err != nil {

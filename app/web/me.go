@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/auction"
+	"gavel/views"
 	"gavel/views/pages"
 )
 
@@ -25,21 +26,37 @@ func (s *Server) myWon(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, pages.MyWon(v, rows))
 }
 
-// mySelling lists the user's listings with their status and result.
+// mySelling is the seller's dashboard: every listing, or those running,
+// sold or unsold (unsold and cancelled: the relistable ones), each with
+// its live countdown, price and bids, and what the seller may still do.
 func (s *Server) mySelling(c *fiber.Ctx) error {
-	list, err := auction.MySelling(c.UserContext(), s.DB, currentUser(c).ID)
+	filter := c.Query("status")
+	statuses, ok := sellingFilters[filter]
+	if !ok {
+		return refuse(fiber.StatusBadRequest, "selling.bad_filter")
+	}
+	list, err := auction.MySelling(c.UserContext(), s.DB, currentUser(c).ID, statuses...)
 	if err != nil {
 		return err
 	}
 	v := s.view(c, printer(c).T("me.selling.title"))
-	rows := make([]pages.Mine, 0, len(list))
+	v.Summaries = true
+	d := pages.Selling{Filter: filter, Now: s.Now(), Rows: make([]pages.Mine, 0, len(list))}
 	for i := range list {
-		rows = append(rows, s.mine(&list[i]))
-		if list[i].Status == auction.StatusOpen {
-			v.Watch = append(v.Watch, list[i].ID)
+		a := &list[i]
+		m := s.mine(a)
+		m.Thumb = views.ImageURL(a.ImageID, true)
+		running := a.Status == auction.StatusOpen && d.Now.Before(a.EndsAt)
+		m.CanEdit = running && a.BidCount == 0
+		m.CanAddend = running && a.BidCount > 0
+		m.RelistedAs = a.RelistedAs
+		m.CanRelist = relistable(a)
+		d.Rows = append(d.Rows, m)
+		if a.Status == auction.StatusOpen {
+			v.Watch = append(v.Watch, a.ID)
 		}
 	}
-	return render(c, fiber.StatusOK, pages.MySelling(v, rows, s.Now()))
+	return render(c, fiber.StatusOK, pages.MySelling(v, d))
 }
 
 // myBids lists the auctions the user bid on and where they stand.

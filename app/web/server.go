@@ -72,9 +72,12 @@ type Deps struct {
 	ConnsPerIP int
 }
 
-// Body limits: only the sell form carries a photo.
+// Body limits: only the sell and edit forms carry photos.
 const (
-	uploadBodyLimit = 11 << 20 // one photo (10 MB) and the form around it
+	// uploadBodyLimit is 8 photos of 5 MB (a phone's) or 4 at the 10 MB
+	// cap of one, and the form around them: bounded, as fasthttp buffers
+	// the whole body before the handler runs.
+	uploadBodyLimit = 41 << 20
 	smallBodyLimit  = 64 << 10 // every other form is a few fields
 )
 
@@ -222,8 +225,9 @@ func bodyLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	return fasthttp.RequestConfig{MaxRequestBodySize: smallBodyLimit}
 }
 
-// isUpload reports whether a request is POST /auctions (Fiber's routing is
-// case-insensitive and allows a trailing slash).
+// isUpload reports whether a request is POST /auctions or POST
+// /auctions/:id/edit (Fiber's routing is case-insensitive and allows a
+// trailing slash).
 func isUpload(method, uri []byte) bool {
 	if string(method) != fiber.MethodPost {
 		return false
@@ -231,8 +235,29 @@ func isUpload(method, uri []byte) bool {
 	if i := bytes.IndexByte(uri, '?'); i >= 0 {
 		uri = uri[:i]
 	}
-	uri = bytes.TrimSuffix(uri, []byte("/"))
-	return bytes.EqualFold(uri, []byte("/auctions"))
+	return isUploadPath(uri)
+}
+
+// isUploadPath reports whether path is the sell form's or an edit form's.
+func isUploadPath(path []byte) bool {
+	path = bytes.TrimSuffix(path, []byte("/"))
+	if bytes.EqualFold(path, []byte("/auctions")) {
+		return true
+	}
+	rest, ok := bytes.CutPrefix(bytes.ToLower(path), []byte("/auctions/"))
+	if !ok {
+		return false
+	}
+	id, ok := bytes.CutSuffix(rest, []byte("/edit"))
+	if !ok || len(id) == 0 {
+		return false
+	}
+	for _, b := range id {
+		if b < '0' || b > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // App returns the Fiber app, for tests that call app.Test.
