@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gavel/app/auction"
+	"gavel/app/notify"
 	"gavel/views"
 	"gavel/views/pages"
 )
@@ -41,6 +42,14 @@ func (s *Server) mySelling(c *fiber.Ctx) error {
 	}
 	v := s.view(c, printer(c).T("me.selling.title"))
 	v.Summaries = true
+	ids := make([]int64, len(list))
+	for i := range list {
+		ids[i] = list[i].ID
+	}
+	watchers, err := notify.WatcherCounts(c.UserContext(), s.DB, ids)
+	if err != nil {
+		return err
+	}
 	d := pages.Selling{Filter: filter, Now: s.Now(), Rows: make([]pages.Mine, 0, len(list))}
 	for i := range list {
 		a := &list[i]
@@ -51,6 +60,7 @@ func (s *Server) mySelling(c *fiber.Ctx) error {
 		m.CanAddend = running && a.BidCount > 0
 		m.RelistedAs = a.RelistedAs
 		m.CanRelist = relistable(a)
+		m.Watchers = watchers[a.ID]
 		d.Rows = append(d.Rows, m)
 		if a.Status == auction.StatusOpen {
 			v.Watch = append(v.Watch, a.ID)

@@ -570,6 +570,11 @@ func TestSellerDashboardFiltersRunningSoldAndUnsold(t *testing.T) {
 	bidder.bid(t, withBid, 20_000, "") // raises the leader's maximum: no new row
 	a.as(t, "third").bid(t, withBid, 15_000, "")
 	seller.postForm(t, fmt.Sprintf("/auctions/%d/cancel", cancelled), nil)
+	for _, w := range []*testApp{bidder, a.as(t, "watcher")} {
+		if resp, _ := w.postForm(t, fmt.Sprintf("/auctions/%d/watch", withBid), url.Values{"watch": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("watch: %d", resp.StatusCode)
+		}
+	}
 	a.as(t, "elsewhere").sell(t, "Not mine", 1000, "1h0m0s")
 	waitEnded(t, a, unsold)
 	waitEnded(t, a, sold)
@@ -623,6 +628,13 @@ func TestSellerDashboardFiltersRunningSoldAndUnsold(t *testing.T) {
 	}
 	if r := rows[withBid].Find(`[data-testid="summary"] [data-testid="reserve"]`); r.AttrOr("data-met", "") != "false" {
 		t.Errorf("with a reserve of 50,000 at 15,000: reserve status %q (met %q)", r.Text(), r.AttrOr("data-met", ""))
+	}
+	// How many watch each listing.
+	if got := rows[withBid].Find(`[data-testid="watchers"]`).Text(); !strings.Contains(got, "2") {
+		t.Errorf("with a bid: watchers %q, want 2", got)
+	}
+	if got := rows[running].Find(`[data-testid="watchers"]`).Text(); !strings.Contains(got, "0") {
+		t.Errorf("running: watchers %q, want 0", got)
 	}
 	if rows[running].Find(`[data-testid="reserve"]`).Length() != 0 {
 		t.Error("a listing without a reserve shows a reserve status")
