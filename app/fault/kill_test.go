@@ -214,6 +214,13 @@ func (l *loadRun) retryUnanswered(t testing.TB, bs []*browser, base string) {
 			}
 			out, st, kind, err = bs[s.bidder].bidKind(base, s.auction, s.amount, s.msg, s.key)
 		}
+		// The first request after the outage may still meet a pooled
+		// connection that was killed during it (503): a person tries
+		// again, and so does this, twice at most.
+		for try := 0; out == unknown && st == http.StatusServiceUnavailable && try < 2; try++ {
+			time.Sleep(200 * time.Millisecond)
+			out, st, kind, err = bs[s.bidder].bidKind(base, s.auction, s.amount, s.msg, s.key)
+		}
 		if out == unknown {
 			t.Errorf("retry of bid %s: still no answer: %d %v", s.msg, st, err)
 			continue
