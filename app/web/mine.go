@@ -20,8 +20,12 @@ import (
 // themselves on notify's channel.
 const MineChannel = "gavel_mine"
 
-// mineTTL is a backstop; changes drop an entry at once.
-const mineTTL = 30 * time.Second
+// mineTTL is a backstop; changes drop an entry at once. mineMax bounds
+// the users kept: past it, the cache starts again empty.
+const (
+	mineTTL = 30 * time.Second
+	mineMax = 50_000
+)
 
 // mineCache keeps, per signed-in user, what every page of theirs shows:
 // the bell (unread count, newest id) and the auctions they watch (at most
@@ -80,6 +84,10 @@ func (m *mineCache) notice(p string) {
 func (m *mineCache) forget(user int64) {
 	m.mu.Lock()
 	delete(m.users, user)
+	if len(m.epoch) >= mineMax {
+		m.epoch = map[int64]uint64{}
+		m.all++ // a read under way keyed on a dropped epoch must not be kept
+	}
 	m.epoch[user]++
 	m.mu.Unlock()
 }
@@ -103,6 +111,9 @@ func (m *mineCache) get(ctx context.Context, db *bun.DB, user int64) (mineEntry,
 	m.mu.Lock()
 	// Keep it only if nothing changed while it was read.
 	if listening && m.epoch[user] == epoch && m.all == all {
+		if len(m.users) >= mineMax {
+			m.users = map[int64]mineEntry{}
+		}
 		m.users[user] = e
 	}
 	m.mu.Unlock()
