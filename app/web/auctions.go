@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -73,10 +74,50 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if v.User == nil && cards != nil {
+		// Every signed-out visitor sees the same page but for the token.
+		k := sharedKey{lang: string(v.P.Lang()), uri: v.Path, fragment: isFragment(c)}
+		sp, err := cards.page(k, l.Now.Unix(), func() ([]byte, error) {
+			shared := v
+			shared.CSRF = tokenHole
+			comp := pages.Home(shared, l)
+			if k.fragment {
+				comp = pages.HomeBody(shared, l)
+			}
+			var buf bytes.Buffer
+			err := comp.Render(ctx, &buf)
+			return buf.Bytes(), err
+		})
+		if err != nil {
+			return err
+		}
+		if sp != nil {
+			return sendSpliced(c, sp, v.CSRF)
+		}
+	}
 	if l.Grid, err = s.cardWatches(c, v, l); err != nil {
 		return err
 	}
 	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
+}
+
+// sendSpliced answers with sp and the visitor's token, gzip-compressed
+// when the client takes it (the compression middleware leaves an encoded
+// body alone).
+func sendSpliced(c *fiber.Ctx, sp *spliced, token string) error {
+	c.Vary("HX-Request")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Vary(fiber.HeaderAcceptEncoding)
+	c.Status(fiber.StatusOK)
+	resp := c.Response()
+	resp.ResetBody()
+	if c.Request().Header.HasAcceptEncoding("gzip") {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		sp.writeGzip(resp.BodyWriter(), token)
+	} else {
+		sp.writePlain(resp.BodyWriter(), token)
+	}
+	return nil
 }
 
 // sellForm is the empty sell form.

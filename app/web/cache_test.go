@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -518,5 +519,82 @@ func TestHideAndSuspendReachACachedInstanceWithinASecond(t *testing.T) {
 			t.Fatal("a suspended user still opens /wallet after a second")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Signed-out visitors share one rendered (and compressed) front page, and
+// each still gets their own CSRF token, which works for them only.
+func TestSignedOutVisitorsShareTheFrontPageButNotTheirTokens(t *testing.T) {
+	t.Parallel()
+	a := listening(t, start(t, nil))
+	a.as(t, "seller").sell(t, "Lamp", 1000, "24h")
+	raw := func(c *testApp, enc string) (string, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", c.URL+"/", nil)
+		req.Header.Set("Accept-Encoding", enc)
+		// A transport that leaves the body as sent, so the test sees the gzip.
+		hc := &http.Client{Jar: c.Client.Jar, Transport: &http.Transport{DisableCompression: true}}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body := io.Reader(resp.Body)
+		if resp.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = zr
+		}
+		b, err := io.ReadAll(body) // gzip's reader checks the CRC and size at the end
+		if err != nil {
+			t.Fatalf("%s body: %v", enc, err)
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != map[string]string{"gzip": "gzip", "identity": ""}[enc] {
+			t.Fatalf("%s: %d, Content-Encoding %q", enc, resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		}
+		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
+		token, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
+		if token == "" || doc.Find(`[data-testid="card"]`).Length() != 1 {
+			t.Fatalf("%s: no token or no card in %.300s", enc, b)
+		}
+		return string(b), token
+	}
+	one, two := a.newClient(), a.newClient()
+	one.get(t, "/") // each keeps its CSRF cookie from here on
+	two.get(t, "/")
+	pages := map[string]string{}
+	var tokens [2]string
+	for i, c := range []*testApp{one, two} {
+		for _, enc := range []string{"gzip", "identity", "gzip"} {
+			page, token := raw(c, enc)
+			if tokens[i] == "" {
+				tokens[i] = token
+			}
+			if token != tokens[i] {
+				t.Fatalf("visitor %d: token changed from %s to %s", i, tokens[i], token)
+			}
+			if n := strings.Count(page, token); n < 2 {
+				t.Errorf("visitor %d: token appears %d times, want the meta and the forms", i, n)
+			}
+			pages[strings.ReplaceAll(page, token, "TOKEN")] = enc
+		}
+	}
+	if tokens[0] == tokens[1] {
+		t.Fatal("two visitors got the same token")
+	}
+	if len(pages) != 1 {
+		t.Errorf("the pages differ beyond the token: %d versions", len(pages))
+	}
+	lang := func(c *testApp, token string) int {
+		resp, _ := c.postForm(t, "/lang", url.Values{"lang": {"en"}, "_csrf": {token}, "next": {"/"}})
+		return resp.StatusCode
+	}
+	if st := lang(one, tokens[1]); st != http.StatusForbidden {
+		t.Errorf("a visitor posting the other's token: %d, want 403", st)
+	}
+	if st := lang(one, tokens[0]); st != http.StatusSeeOther {
+		t.Errorf("a visitor posting their own token: %d, want 303", st)
 	}
 }

@@ -67,6 +67,57 @@ type listEntry struct {
 type renders struct {
 	mu   sync.Mutex
 	html map[string]rendered
+
+	// Whole pages for signed-out visitors, cut for their CSRF tokens.
+	pagesMu sync.Mutex
+	pages   map[sharedKey]sharedPage
+}
+
+// sharedKey names a signed-out visitor's page: its language, the address
+// it links back to, and whether htmx asked for the body alone.
+type sharedKey struct {
+	lang     string
+	uri      string
+	fragment bool
+}
+
+type sharedPage struct {
+	sec  int64
+	page *spliced
+}
+
+// maxSharedPages bounds the addresses kept per list page: the same page
+// reached by any other query string is rendered each time.
+const maxSharedPages = 16
+
+// page returns the page under k rendered during second sec, rendering it
+// with render when it has none; nil (render it yourself) when r keeps no
+// more addresses.
+func (r *renders) page(k sharedKey, sec int64, render func() ([]byte, error)) (*spliced, error) {
+	if r == nil {
+		return nil, nil
+	}
+	r.pagesMu.Lock()
+	defer r.pagesMu.Unlock()
+	if p, ok := r.pages[k]; ok && p.sec == sec {
+		return p.page, nil
+	}
+	if _, ok := r.pages[k]; !ok && len(r.pages) >= maxSharedPages {
+		return nil, nil
+	}
+	b, err := render()
+	if err != nil {
+		return nil, err
+	}
+	sp, err := newSpliced(b)
+	if err != nil {
+		return nil, err
+	}
+	if r.pages == nil {
+		r.pages = map[sharedKey]sharedPage{}
+	}
+	r.pages[k] = sharedPage{sec: sec, page: sp}
+	return sp, nil
 }
 
 type rendered struct {
