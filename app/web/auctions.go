@@ -62,17 +62,13 @@ func (s *Server) home(c *fiber.Ctx) error {
 	}
 	v := s.view(c, "")
 	l.HasMore = pg.HasMore
-	for i := range pg.Items {
-		a := &pg.Items[i]
-		l.Cards = append(l.Cards, pages.Card{ID: a.ID, Title: a.Title, Image: views.ImageURL(a.ImageID, true), Seller: a.Seller, State: s.stateOf(a)})
-		if a.Status == auction.StatusOpen {
-			v.Watch = append(v.Watch, a.ID)
-		}
-	}
+	l.Cards, v.Watch = cards.cards(func() ([]pages.Card, []int64) { return s.cardsOf(pg) })
+	var grid []byte
 	if cards != nil && len(l.Cards) > 0 {
-		if l.Grid, err = s.renderedCards(ctx, cards, v, l); err != nil {
+		if grid, err = s.renderedCards(ctx, cards, v, l); err != nil {
 			return err
 		}
+		l.Grid = rawHTML(grid)
 	}
 	if v.User == nil && cards != nil {
 		// Every signed-out visitor sees the same page but for the token.
@@ -95,10 +91,25 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return sendSpliced(c, sp, v.CSRF)
 		}
 	}
-	if l.Grid, err = s.cardWatches(c, v, l); err != nil {
+	if l.Grid, err = s.cardWatches(c, v, l, grid, cards); err != nil {
 		return err
 	}
 	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
+}
+
+// cardsOf is pg's cards, and the open auctions among them (whose
+// countdowns the page streams).
+func (s *Server) cardsOf(pg auction.Page) ([]pages.Card, []int64) {
+	cards := make([]pages.Card, 0, len(pg.Items))
+	var open []int64
+	for i := range pg.Items {
+		a := &pg.Items[i]
+		cards = append(cards, pages.Card{ID: a.ID, Title: a.Title, Image: views.ImageURL(a.ImageID, true), Seller: a.Seller, State: s.stateOf(a)})
+		if a.Status == auction.StatusOpen {
+			open = append(open, a.ID)
+		}
+	}
+	return cards, open
 }
 
 // sendSpliced answers with sp and the visitor's token, gzip-compressed

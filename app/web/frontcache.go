@@ -68,9 +68,15 @@ type renders struct {
 	mu   sync.Mutex
 	html map[string]rendered
 
-	// Whole pages for signed-out visitors, cut for their CSRF tokens.
+	cardsOnce sync.Once
+	cardList  []pages.Card
+	open      []int64
+
+	// Whole pages for signed-out visitors, and the watch toggles of
+	// signed-in ones, cut for their CSRF tokens.
 	pagesMu sync.Mutex
 	pages   map[sharedKey]sharedPage
+	buttons map[buttonKey][][]byte
 }
 
 // sharedKey names a signed-out visitor's page: its language, the address
@@ -269,17 +275,60 @@ func (l *listCache) get(ctx context.Context, view string, page int, read func(co
 
 // renderedCards is l's cards in v's language, rendered at most once per
 // second per change of the page.
-func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l pages.List) (templ.Component, error) {
-	b, err := r.get(string(v.P.Lang()), l.Now.Unix(), func() ([]byte, error) {
+func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l pages.List) ([]byte, error) {
+	return r.get(string(v.P.Lang()), l.Now.Unix(), func() ([]byte, error) {
 		var buf bytes.Buffer
 		err := pages.Cards(v, l.Cards, l.Now).Render(ctx, &buf)
 		return buf.Bytes(), err
 	})
+}
+
+// cards returns the page's cards and its open auctions, built once (by
+// build) for every request.
+func (r *renders) cards(build func() ([]pages.Card, []int64)) ([]pages.Card, []int64) {
+	if r == nil {
+		return build()
+	}
+	r.cardsOnce.Do(func() { r.cardList, r.open = build() })
+	return r.cardList, r.open
+}
+
+// watchButton is card id's watch toggle (on: watched) in lang, linking
+// back to uri, rendered once with tokenHole for every visitor; nil when
+// r keeps no more.
+func (r *renders) watchButton(k buttonKey, render func() ([]byte, error)) ([][]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	r.pagesMu.Lock()
+	defer r.pagesMu.Unlock()
+	if b, ok := r.buttons[k]; ok {
+		return b, nil
+	}
+	if len(r.buttons) >= maxSharedButtons {
+		return nil, nil
+	}
+	b, err := render()
 	if err != nil {
 		return nil, err
 	}
-	return rawHTML(b), nil
+	if r.buttons == nil {
+		r.buttons = map[buttonKey][][]byte{}
+	}
+	pieces := bytes.Split(b, []byte(tokenHole))
+	r.buttons[k] = pieces
+	return pieces, nil
 }
+
+type buttonKey struct {
+	lang string
+	uri  string
+	id   int64
+	on   bool
+}
+
+// maxSharedButtons bounds the watch toggles kept per list page.
+const maxSharedButtons = 4 * maxSharedPages * auction.PageSize
 
 // rawHTML is HTML a templ component rendered earlier, written as it is.
 func rawHTML(b []byte) templ.Component {

@@ -196,37 +196,55 @@ func (s *Server) devMail(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, pages.DevMail(v, list))
 }
 
-// cardWatches fills the watch slots of l's cards (rendered once for every
-// visitor, or here when not kept) with the signed-in visitor's toggles.
-func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List) (templ.Component, error) {
+// cardWatches fills the watch slots of grid, l's cards rendered once for
+// every visitor (nil: not kept), with the signed-in visitor's toggles,
+// themselves kept rendered in r when it is not nil.
+func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byte, r *renders) (templ.Component, error) {
 	if v.User == nil || len(l.Cards) == 0 {
 		return l.Grid, nil
 	}
-	var buf bytes.Buffer
-	grid := l.Grid
 	if grid == nil {
-		grid = pages.Cards(v, l.Cards, l.Now)
-	}
-	if err := grid.Render(c.UserContext(), &buf); err != nil {
-		return nil, err
+		var buf bytes.Buffer
+		if err := pages.Cards(v, l.Cards, l.Now).Render(c.UserContext(), &buf); err != nil {
+			return nil, err
+		}
+		grid = buf.Bytes()
 	}
 	mine, err := s.personal.get(c.UserContext(), s.DB, v.User.ID)
 	if err != nil {
 		return nil, err
 	}
 	watched := mine.watched
-	html := buf.Bytes()
+	lang := string(v.P.Lang())
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		rest := html
+		rest := grid
 		for {
 			before, id, after, ok := views.CutWatchSlot(rest)
 			if _, err := w.Write(before); err != nil || !ok {
 				return err
 			}
-			if err := parts.WatchButton(v.P, v.CSRF, id, watched[id], v.Path, "").Render(ctx, w); err != nil {
+			rest = after
+			on := watched[id]
+			pieces, err := r.watchButton(buttonKey{lang, v.Path, id, on}, func() ([]byte, error) {
+				var buf bytes.Buffer
+				err := parts.WatchButton(v.P, tokenHole, id, on, v.Path, "").Render(ctx, &buf)
+				return buf.Bytes(), err
+			})
+			if err != nil {
 				return err
 			}
-			rest = after
+			if pieces == nil {
+				if err := parts.WatchButton(v.P, v.CSRF, id, on, v.Path, "").Render(ctx, w); err != nil {
+					return err
+				}
+				continue
+			}
+			for i, p := range pieces {
+				if i > 0 {
+					io.WriteString(w, v.CSRF)
+				}
+				w.Write(p)
+			}
 		}
 	}), nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -88,16 +87,20 @@ func isFragment(c *fiber.Ctx) bool {
 	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true"
 }
 
-// render draws comp into a buffer first, so a failing component becomes a
+// render draws comp into the response's (pooled) body buffer, which is
+// sent only once the handler returns, so a failing component becomes a
 // clean error page instead of half a page under a 200.
 func render(c *fiber.Ctx, status int, comp templ.Component) error {
-	var buf bytes.Buffer
-	if err := comp.Render(c.UserContext(), &buf); err != nil {
+	resp := c.Response()
+	resp.ResetBody()
+	if err := comp.Render(c.UserContext(), resp.BodyWriter()); err != nil {
+		resp.ResetBody()
 		return err
 	}
 	c.Vary("HX-Request")
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Status(status).Send(buf.Bytes())
+	c.Status(status)
+	return nil
 }
 
 // page renders full for a normal request and fragment for an htmx one.
