@@ -491,6 +491,7 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 		p := printer(c)
 		return s.bidForm(c, bidStatus(err), id, pages.BidForm{
 			Amount: strings.Clone(amountText), Message: in.Message, Error: p.T(ae.Key(), ae.Args(p.Money)...),
+			MinNext: refusedBelow(ae),
 		})
 	}
 	if err != nil {
@@ -512,17 +513,24 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 		}
 		return c.Redirect(views.AuctionURL(id)+q, fiber.StatusSeeOther)
 	}
-	if err := s.bidForm(c, fiber.StatusOK, id, f); err != nil {
-		// The bid is committed: a failed read of the room (the database
-		// going away) must not answer otherwise. The form is drawn from
-		// what the bid's own answer says.
-		s.Log.Warn("bid answer: read the room", "auction", id, "err", err)
+	if isFragment(c) {
+		// The form alone, drawn from what the bid's own answer says: it
+		// costs no read, and the rows and any newer state reach the page
+		// over its socket.
 		r := pages.Room{ID: id, Viewer: pages.Bidder, Now: s.Now(), Form: f,
 			State: parts.State{ID: id, Status: auction.StatusOpen, Price: placed.Price, MinNext: placed.MinNext, EndsAt: placed.EndsAt},
 			Mine:  pages.Standing{Max: placed.Max, Leading: placed.Leading}}
 		return render(c, fiber.StatusOK, pages.BidFormBody(s.view(c, ""), r))
 	}
-	return nil
+	return s.bidForm(c, fiber.StatusOK, id, f)
+}
+
+// refusedBelow is the least bid a too-low refusal names, or 0.
+func refusedBelow(e *auction.Error) int64 {
+	if errors.Is(e, auction.ErrTooLow) || errors.Is(e, auction.ErrBelowStart) {
+		return e.Amount
+	}
+	return 0
 }
 
 // bidForm answers a bid: the form alone for htmx, else the whole room with
@@ -531,8 +539,14 @@ func (s *Server) bidForm(c *fiber.Ctx, status int, id int64, f pages.BidForm) er
 	var r pages.Room
 	var err error
 	if isFragment(c) {
-		// The form alone: the rows reach the page over the socket.
-		r, err = s.room(c, id)
+		// The form alone: the rows reach the page over the socket. The
+		// room cache may not have heard yet of what refused this bid; the
+		// refusal itself says the least bid it would take.
+		var a *auction.Auction
+		if a, _, _, err = s.cachedAuction(c, id); err == nil {
+			r, err = s.roomOf(c, a)
+			r.State.MinNext = max(r.State.MinNext, f.MinNext)
+		}
 	} else {
 		r, err = s.roomWithBids(c, id, 0)
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -596,5 +597,51 @@ func TestSignedOutVisitorsShareTheFrontPageButNotTheirTokens(t *testing.T) {
 	}
 	if st := lang(one, tokens[0]); st != http.StatusSeeOther {
 		t.Errorf("a visitor posting their own token: %d, want 303", st)
+	}
+}
+
+// A bid's htmx answer is drawn from the bid's own outcome, and a refusal's
+// from the room cache and the refusal: neither reads the auction back.
+func TestABidsAnswerDoesNotReadTheAuctionBack(t *testing.T) {
+	t.Parallel()
+	rec := &statements{}
+	a := listening(t, start(t, nil, countingDB(t, rec), noLimits))
+	id := a.as(t, "seller").sell(t, "Lamp", 1000, "24h")
+	bidder, rival := a.as(t, "bidder"), a.as(t, "rival")
+	token := bidder.csrf(t)
+	bidder.get(t, fmt.Sprintf("/auctions/%d", id)) // the room is cached
+	post := func(amount string) (int, *goquery.Document) {
+		rec.take()
+		resp, doc := bidder.postForm(t, fmt.Sprintf("/auctions/%d/bids", id),
+			url.Values{"amount": {amount}, "_csrf": {token}}, "HX-Request", "true")
+		for _, q := range rec.take() {
+			if strings.Contains(q, "FROM auctions a") && strings.Contains(q, "WHERE a.id =") {
+				t.Errorf("the answer to a bid of %s read the auction back: %s", amount, q)
+			}
+		}
+		return resp.StatusCode, doc
+	}
+	minBid := func(doc *goquery.Document) string {
+		v, _ := doc.Find(`[data-testid="min-bid"]`).Attr("data-amount")
+		return v
+	}
+	st, doc := post("1000")
+	if st != http.StatusOK || doc.Find(`[data-testid="bid-placed"]`).AttrOr("data-outcome", "") != "leading" {
+		t.Fatalf("first bid: %d %s", st, doc.Text())
+	}
+	if got := minBid(doc); got != "1500" {
+		t.Errorf("after a bid of 1,000 the form asks at least %s, want 1500", got)
+	}
+	// The rival outbids (a maximum of 5,000 puts the price at 1,500); the
+	// bidder, not knowing it, bids the old minimum.
+	if st, doc := rival.bid(t, id, 5000, ""); st != http.StatusOK {
+		t.Fatalf("rival: %d %s", st, doc.Text())
+	}
+	st, doc = post("1500")
+	if st != http.StatusConflict || doc.Find(`[data-testid="bid-error"]`).Length() != 1 {
+		t.Fatalf("a bid below the rival's: %d %s", st, doc.Text())
+	}
+	if got := minBid(doc); got != "2000" {
+		t.Errorf("after a refusal the form asks at least %s, want 2000", got)
 	}
 }

@@ -150,17 +150,7 @@ func (r *roomCache) get(ctx context.Context, id int64, read func(context.Context
 
 // roomCached is roomWithBids (the latest bids) from the room cache.
 func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
-	a, bids, history, err := s.rooms.get(c.UserContext(), id, func(ctx context.Context) (*auction.Auction, []auction.Bid, error) {
-		a, err := auction.Get(ctx, s.DB, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		bids, err := auction.RecentBids(ctx, s.DB, id, 0, auction.MaxBidsPage)
-		return a, bids, err
-	})
-	if err == auction.ErrNotFound {
-		return pages.Room{}, fiber.ErrNotFound
-	}
+	a, bids, history, err := s.cachedAuction(c, id)
 	if err != nil {
 		return pages.Room{}, err
 	}
@@ -187,6 +177,23 @@ func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
 		r.History = rawHTML(b)
 	}
 	return r, nil
+}
+
+// cachedAuction is auction id and its latest bids from the room cache,
+// with the renders of its history (nil when it is not kept).
+func (s *Server) cachedAuction(c *fiber.Ctx, id int64) (*auction.Auction, []auction.Bid, *renders, error) {
+	a, bids, history, err := s.rooms.get(c.UserContext(), id, func(ctx context.Context) (*auction.Auction, []auction.Bid, error) {
+		a, err := auction.Get(ctx, s.DB, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		bids, err := auction.RecentBids(ctx, s.DB, id, 0, auction.MaxBidsPage)
+		return a, bids, err
+	})
+	if err == auction.ErrNotFound {
+		return nil, nil, nil, fiber.ErrNotFound
+	}
+	return a, bids, history, err
 }
 
 // forgetChanged drops every cached list, room and user of this instance,
