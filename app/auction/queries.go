@@ -295,9 +295,13 @@ func MyBids(ctx context.Context, db bun.IDB, userID int64) ([]MyBid, error) {
 
 // MaxOf returns userID's maximum on an auction (0 when they have none).
 // Only userID may be shown it.
-func MaxOf(ctx context.Context, db bun.IDB, auctionID, userID int64) (int64, error) {
+//
+// It is read for every bid answered and room shown to a bidder, so it
+// passes real parameters: one statement, prepared once per connection
+// (bun would inline the values into a new text each time).
+func MaxOf(ctx context.Context, db *bun.DB, auctionID, userID int64) (int64, error) {
 	var m int64
-	err := db.QueryRowContext(ctx, `SELECT amount FROM maximums WHERE auction_id = ? AND bidder_id = ?`, auctionID, userID).Scan(&m)
+	err := db.DB.QueryRowContext(ctx, `SELECT amount FROM maximums WHERE auction_id = $1 AND bidder_id = $2`, auctionID, userID).Scan(&m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
