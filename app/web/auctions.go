@@ -307,9 +307,16 @@ func (s *Server) roomOf(c *fiber.Ctx, a *auction.Auction) (pages.Room, error) {
 		}
 	default:
 		r.Viewer = pages.Bidder
-		// The viewer's own maximum, for them alone.
+		// The viewer's own maximum, for them alone: from this instance's
+		// cache, but read afresh right after a form bid or purchase, which
+		// another instance may have made.
 		if a.BidCount > 0 {
-			if r.Mine.Max, err = auction.MaxOf(c.UserContext(), s.DB, id, u.ID); err != nil {
+			if c.Query("bid") != "" || c.Query("bought") != "" {
+				r.Mine.Max, err = auction.MaxOf(c.UserContext(), s.DB, id, u.ID)
+			} else {
+				r.Mine.Max, err = s.maxes.get(c.UserContext(), s.DB, id, u.ID)
+			}
+			if err != nil {
 				return r, err
 			}
 			r.Mine.Leading = a.LeaderID == u.ID && a.Status == auction.StatusOpen
@@ -497,6 +504,7 @@ func (s *Server) bidCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.maxes.forget(id, u.ID) // its notice is on its way
 	f := pages.BidForm{Extended: placed.Extended}
 	switch placed.Result {
 	case auction.Leading:

@@ -109,5 +109,6 @@ func (s *Server) buyCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.maxes.forget(id, u.ID)
 	return redirect(c, views.AuctionURL(id)+"?bought=1")
 }

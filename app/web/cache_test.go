@@ -610,11 +610,14 @@ func TestABidsAnswerDoesNotReadTheAuctionBack(t *testing.T) {
 	bidder, rival := a.as(t, "bidder"), a.as(t, "rival")
 	token := bidder.csrf(t)
 	bidder.get(t, fmt.Sprintf("/auctions/%d", id)) // the room is cached
+	// sent is the statements of the last post.
+	var sent []string
 	post := func(amount string) (int, *goquery.Document) {
 		rec.take()
 		resp, doc := bidder.postForm(t, fmt.Sprintf("/auctions/%d/bids", id),
 			url.Values{"amount": {amount}, "_csrf": {token}}, "HX-Request", "true")
-		for _, q := range rec.take() {
+		sent = rec.take()
+		for _, q := range sent {
 			if strings.Contains(q, "FROM auctions a") && strings.Contains(q, "WHERE a.id =") {
 				t.Errorf("the answer to a bid of %s read the auction back: %s", amount, q)
 			}
@@ -643,5 +646,16 @@ func TestABidsAnswerDoesNotReadTheAuctionBack(t *testing.T) {
 	}
 	if got := minBid(doc); got != "2000" {
 		t.Errorf("after a refusal the form asks at least %s, want 2000", got)
+	}
+	// The bidder's own maximum, read once for the refusal above, is kept:
+	// the next refusal reads nothing at all of the auction.
+	st, doc = post("1500")
+	if st != http.StatusConflict || !strings.Contains(doc.Find(`[data-testid="my-standing"]`).Text(), "1,000") {
+		t.Fatalf("a second refusal: %d, standing %q", st, doc.Find(`[data-testid="my-standing"]`).Text())
+	}
+	for _, q := range sent {
+		if strings.Contains(q, "FROM maximums") {
+			t.Errorf("a second refusal read the bidder's maximum again: %s", q)
+		}
 	}
 }

@@ -38,8 +38,10 @@ const (
 // leader of the card it is on, in every cached page and in reads still
 // under way (live holds the newest bid state of each auction, the one with
 // the highest bid count wins). Nothing is kept while that connection is
-// down. Rendering stays per request: the header and the CSRF token are the
-// visitor's own.
+// down. A signed-out visitor's whole page is rendered once per language,
+// address and second, and served with their own CSRF token spliced in
+// (spliced); a signed-in visitor's is rendered per request around the
+// shared cards, with their own header and watch toggles.
 type listCache struct {
 	cache   *auth.Cache // Listening(); nil: never cache
 	metrics *metrics.Metrics

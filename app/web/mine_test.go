@@ -58,3 +58,34 @@ func TestTheBellAndWatchListCachedOnOneInstanceFollowChangesMadeOnAnother(t *tes
 	}
 	waitFor(t, time.Second, "B's bell to clear", shows(onB, "", "true"))
 }
+
+// A bidder's maximum is kept by each instance that showed it. Raising it
+// on another instance (which adds no bid row) shows on this one within a
+// second, and at once on the instance that took the raise.
+func TestAMaximumCachedOnOneInstanceFollowsARaiseOnAnother(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.URL(t)
+	a := startOn(t, dbURL, nil, noLimits)
+	b := startOn(t, dbURL, nil, noLimits)
+	listening(t, b)
+	lamp := a.as(t, "seller").sell(t, "Lamp", 10_000, "24h")
+	alice := a.as(t, "alice")
+	room := fmt.Sprintf("/auctions/%d", lamp)
+	onB := b.newClient()
+	onB.Client.Jar = alice.Client.Jar
+	standing := func(c *testApp) string {
+		_, doc := c.get(t, room)
+		return doc.Find(`[data-testid="my-standing"]`).Text()
+	}
+	if st, doc := alice.bid(t, lamp, 20_000, ""); st != 200 {
+		t.Fatalf("bid: %d %s", st, doc.Text())
+	}
+	waitFor(t, time.Second, "B to show her maximum of 20,000", func() bool { return strings.Contains(standing(onB), "20,000") })
+	if st, doc := alice.bid(t, lamp, 30_000, ""); st != 200 || doc.Find(`[data-outcome="raised"]`).Length() != 1 {
+		t.Fatalf("raise: %d %s", st, doc.Text())
+	}
+	if got := standing(alice); !strings.Contains(got, "30,000") {
+		t.Errorf("A right after the raise: %q, want 30,000", got)
+	}
+	waitFor(t, time.Second, "B to show the raise", func() bool { return strings.Contains(standing(onB), "30,000") })
+}

@@ -137,6 +137,7 @@ type Server struct {
 	lists       *listCache
 	rooms       *roomCache
 	personal    *mineCache
+	maxes       *maxCache
 
 	// photos bounds the photos decoded at once: an upload at the caps
 	// takes up to ~425 MB while it is decoded and resized (see media's
@@ -177,6 +178,7 @@ func New(d Deps) *Server {
 	s.lists = newListCache(s.Cache, s.Metrics)
 	s.rooms = newRoomCache(s.Cache)
 	s.personal = newMineCache(s.Cache)
+	s.maxes = newMaxCache(s.Cache)
 	s.Metrics.LiveConnections("sse", s.sseStreams.total)
 	s.Metrics.LiveConnections("ws", s.wsStreams.total)
 	s.csrfKey = d.CSRFKey

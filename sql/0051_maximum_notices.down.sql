@@ -1,0 +1,2 @@
+DROP TRIGGER maximums_notify ON maximums;
+DROP FUNCTION maximum_notify();
