@@ -107,25 +107,38 @@ func (r *renders) page(k sharedKey, sec int64, render func() ([]byte, error)) (*
 	}
 	r.pagesMu.Lock()
 	defer r.pagesMu.Unlock()
-	if p, ok := r.pages[k]; ok && p.sec == sec {
-		return p.page, nil
+	p, err := keepIn(&r.pages, k, maxSharedPages, func(p sharedPage) bool { return p.sec == sec }, func() (sharedPage, error) {
+		b, err := render()
+		if err != nil {
+			return sharedPage{}, err
+		}
+		sp, err := newSpliced(b)
+		return sharedPage{sec: sec, page: sp}, err
+	})
+	return p.page, err
+}
+
+// keepIn returns (*m)[k] when fresh says it still holds, else builds it
+// and keeps it there, unless *m already holds bound other keys: then the
+// zero value (build it yourself, uncached). The caller holds m's lock.
+func keepIn[K comparable, V any](m *map[K]V, k K, bound int, fresh func(V) bool, build func() (V, error)) (V, error) {
+	var zero V
+	v, ok := (*m)[k]
+	if ok && fresh(v) {
+		return v, nil
 	}
-	if _, ok := r.pages[k]; !ok && len(r.pages) >= maxSharedPages {
-		return nil, nil
+	if !ok && len(*m) >= bound {
+		return zero, nil
 	}
-	b, err := render()
+	v, err := build()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	sp, err := newSpliced(b)
-	if err != nil {
-		return nil, err
+	if *m == nil {
+		*m = map[K]V{}
 	}
-	if r.pages == nil {
-		r.pages = map[sharedKey]sharedPage{}
-	}
-	r.pages[k] = sharedPage{sec: sec, page: sp}
-	return sp, nil
+	(*m)[k] = v
+	return v, nil
 }
 
 type rendered struct {
@@ -304,22 +317,10 @@ func (r *renders) watchButton(k buttonKey, render func() ([]byte, error)) ([][]b
 	}
 	r.pagesMu.Lock()
 	defer r.pagesMu.Unlock()
-	if b, ok := r.buttons[k]; ok {
-		return b, nil
-	}
-	if len(r.buttons) >= maxSharedButtons {
-		return nil, nil
-	}
-	b, err := render()
-	if err != nil {
-		return nil, err
-	}
-	if r.buttons == nil {
-		r.buttons = map[buttonKey][][]byte{}
-	}
-	pieces := bytes.Split(b, []byte(tokenHole))
-	r.buttons[k] = pieces
-	return pieces, nil
+	return keepIn(&r.buttons, k, maxSharedButtons, func([][]byte) bool { return true }, func() ([][]byte, error) {
+		b, err := render()
+		return bytes.Split(b, []byte(tokenHole)), err
+	})
 }
 
 type buttonKey struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -30,27 +29,20 @@ const (
 // mineCache keeps, per signed-in user, what every page of theirs shows:
 // the bell (unread count, newest id) and the auctions they watch (at most
 // notify.MaxWatches), so that a page costs no query for them. Entries are
-// dropped by the notices above, by this instance's own writes at once,
-// and all of them whenever the LISTEN connection drops; nothing is kept
-// while it is down.
+// dropped by the notices above and by this instance's own writes at once
+// (forget).
 type mineCache struct {
-	cache *auth.Cache // Listening(); nil: never cache
-
-	mu    sync.Mutex
-	users map[int64]mineEntry
-	epoch map[int64]uint64 // per user, bumped by each drop
-	all   uint64           // bumped by each full drop
+	kept *kept[int64, mineEntry]
 }
 
 type mineEntry struct {
 	unread  int
 	last    int64
 	watched map[int64]bool
-	until   time.Time
 }
 
 func newMineCache(c *auth.Cache) *mineCache {
-	m := &mineCache{cache: c, users: map[int64]mineEntry{}, epoch: map[int64]uint64{}}
+	m := &mineCache{newKept[int64, mineEntry](c, mineTTL, mineMax)}
 	if c != nil {
 		c.OnNotify(MineChannel, m.notice)
 		// "id user" for each new notification.
@@ -59,7 +51,7 @@ func newMineCache(c *auth.Cache) *mineCache {
 				m.forget(user)
 				return
 			}
-			m.notice("")
+			m.kept.forgetAll()
 		})
 	}
 	return m
@@ -70,54 +62,18 @@ func newMineCache(c *auth.Cache) *mineCache {
 func (m *mineCache) notice(p string) {
 	id, err := strconv.ParseInt(p, 10, 64)
 	if err != nil {
-		m.mu.Lock()
-		m.all++
-		m.users = map[int64]mineEntry{}
-		m.epoch = map[int64]uint64{}
-		m.mu.Unlock()
+		m.kept.forgetAll()
 		return
 	}
 	m.forget(id)
 }
 
 // forget drops user's entry (after this instance changed it).
-func (m *mineCache) forget(user int64) {
-	m.mu.Lock()
-	delete(m.users, user)
-	if len(m.epoch) >= mineMax {
-		m.epoch = map[int64]uint64{}
-		m.all++ // a read under way keyed on a dropped epoch must not be kept
-	}
-	m.epoch[user]++
-	m.mu.Unlock()
-}
+func (m *mineCache) forget(user int64) { m.kept.forget(user) }
 
 // get returns user's entry, reading it when it is not kept.
 func (m *mineCache) get(ctx context.Context, db *bun.DB, user int64) (mineEntry, error) {
-	now := time.Now()
-	m.mu.Lock()
-	e, ok := m.users[user]
-	epoch, all := m.epoch[user], m.all
-	m.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e, nil
-	}
-	listening := m.cache != nil && m.cache.Listening()
-	e, err := loadMine(ctx, db, user)
-	if err != nil {
-		return mineEntry{}, err
-	}
-	e.until = now.Add(mineTTL)
-	m.mu.Lock()
-	// Keep it only if nothing changed while it was read.
-	if listening && m.epoch[user] == epoch && m.all == all {
-		if len(m.users) >= mineMax {
-			m.users = map[int64]mineEntry{}
-		}
-		m.users[user] = e
-	}
-	m.mu.Unlock()
-	return e, nil
+	return m.kept.get(ctx, user, func(ctx context.Context) (mineEntry, error) { return loadMine(ctx, db, user) })
 }
 
 // loadMine reads user's bell and watch list in one parameterised statement.
