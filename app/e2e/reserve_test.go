@@ -122,6 +122,9 @@ func TestReserveAndBuyItNowLiveOnTwoBiddersPages(t *testing.T) {
 	do(t, cee, "buy it now", chromedp.Click(chromedp.CSS(`[data-testid="buy-now-open"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`dialog[data-testid="buy-dialog"] [data-testid="buy-confirm"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="buy-confirm"]`)))
+	// The live update can show the result on the old page before the
+	// purchase's redirect lands: wait for the page it redirects to.
+	waitFor(t, cee, 5*time.Second, "the redirect after the purchase", `location.search.includes("bought=1") && document.readyState === "complete"`)
 	waitFor(t, cee, 5*time.Second, "the result on cee's page", `document.querySelector('[data-testid="result-bought"]') !== null`)
 	waitFor(t, bee, 5*time.Second, "the result on bee's page, live", `document.querySelector('[data-testid="result-bought"]') !== null && document.querySelector('[data-testid="bid-form"]') === null`)
 	// The countdown too, which the same closing swaps over SSE.
