@@ -78,12 +78,22 @@ func sellItem(t *testing.T, ctx context.Context, a *app, title string, price int
 // placeBid types an amount into the room's form and submits it.
 func placeBid(t *testing.T, ctx context.Context, amount int64) {
 	t.Helper()
-	do(t, ctx, "bid "+strconv.FormatInt(amount, 10),
+	want := strconv.FormatInt(amount, 10)
+	do(t, ctx, "bid "+want,
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-amount"]`)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="bid-amount"]`), ""),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="bid-amount"]`), strconv.FormatInt(amount, 10)),
-		chromedp.Click(chromedp.CSS(`[data-testid="bid-submit"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="bid-amount"]`), want),
 	)
+	// The socket's first sync (or a bid) swaps in a fresh field with the
+	// new minimum: if that happened while the keys were sent, the field
+	// holds something else. Set it again, as a person would retype it.
+	for range 10 {
+		if eval[string](t, ctx, `document.querySelector('[data-testid="bid-amount"]').value`) == want {
+			break
+		}
+		do(t, ctx, "retype the bid", chromedp.SetValue(chromedp.CSS(`[data-testid="bid-amount"]`), want))
+	}
+	do(t, ctx, "submit the bid", chromedp.Click(chromedp.CSS(`[data-testid="bid-submit"]`)))
 }
 
 // pageText is the trimmed text of the first element matching sel, or "".
