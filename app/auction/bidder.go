@@ -354,7 +354,11 @@ func (b *Bidder) run(w *writer) {
 }
 
 // take removes up to maxBatch live requests from w's queue and marks them
-// taken; requests whose caller has gone are dropped. b.mu must be held.
+// taken; requests whose caller has gone are dropped. A request the state
+// last seen committed certainly refuses (it queued while that state's batch
+// was committing) is answered at once: a batch of only such bids would
+// take the locks for nothing, and under a bidding war every other batch
+// would be one. b.mu must be held.
 func (b *Bidder) take(w *writer) []*request {
 	var batch []*request
 	n := 0
@@ -367,6 +371,11 @@ func (b *Bidder) take(w *writer) []*request {
 			continue
 		}
 		req.taken = true
+		if err := w.seen.refuses(req.in); err != nil {
+			b.fast.Add(1)
+			req.done <- result{err: err}
+			continue
+		}
 		batch = append(batch, req)
 	}
 	rest := copy(w.queue, w.queue[n:])

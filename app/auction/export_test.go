@@ -18,3 +18,13 @@ func HoldBeforeCommit(b *Bidder, f func()) { b.beforeWrite = f }
 // Transactions reports how many batch transactions b has run, and how many
 // bids it refused without one.
 func Transactions(b *Bidder) (batches, fast int64) { return b.batches.Load(), b.fast.Load() }
+
+// Queued reports how many bids wait in the queue of auction id's writer.
+func Queued(b *Bidder, id int64) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if w := b.writers[id]; w != nil {
+		return len(w.queue)
+	}
+	return 0
+}

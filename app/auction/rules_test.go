@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -519,6 +520,59 @@ func TestBidsCertainlyTooLowAreRefusedWithoutATransaction(t *testing.T) {
 	if b3, f3 := auction.Transactions(b); b3 != batches+3 || f3 != fast+1 {
 		t.Errorf("batches %d -> %d, fast refusals %d -> %d", batches, b3, fast, f3)
 	}
+}
+
+// Bids that queued while the batch that outbids them was committing are
+// refused from the state it committed, without a second transaction: in a
+// bidding war at the minimum, that batch would take the locks only to
+// refuse everyone in it.
+func TestBidsQueuedBehindTheirOutbiddingAreRefusedWithoutATransaction(t *testing.T) {
+	f := newFixture(t)
+	seller := f.user("seller", 0)
+	alice := f.user("alice", 1_000_000)
+	bob := f.user("bob", 1_000_000)
+	carol := f.user("carol", 1_000_000)
+	id := f.auction(seller, 10_000)
+	b := newBidder(t, f.db, auction.BidderOptions{Idle: time.Minute})
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	auction.HoldBeforeWrite(b, func() {
+		once.Do(func() {
+			close(held)
+			<-release
+		})
+	})
+	alices := make(chan error, 1)
+	go func() {
+		_, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 20_000})
+		alices <- err
+	}()
+	<-held
+	batches, fast := auction.Transactions(b)
+	// Both bid the start price, which the writer has not yet seen taken.
+	errs := make(chan error, 2)
+	for _, who := range []int64{bob, carol} {
+		go func() {
+			_, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: who, Amount: 10_000})
+			errs <- err
+		}()
+	}
+	for auction.Queued(b, id) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-alices; err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if ae := refusal(t, <-errs, auction.ErrTooLow); ae.Amount != 11_000 {
+			t.Errorf("minimum %d, want 11,000", ae.Amount)
+		}
+	}
+	if b2, f2 := auction.Transactions(b); b2 != batches || f2 != fast+2 {
+		t.Errorf("batches %d -> %d, fast refusals %d -> %d", batches, b2, fast, f2)
+	}
+	f.checkInvariants()
 }
 
 // The database's own backstop for bid rows: a row stamped earlier than its

@@ -26,14 +26,12 @@ import (
 	"flag"
 	"fmt"
 	"html"
-	"io"
+	"iter"
 	"mime/multipart"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +41,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/valyala/fasthttp"
 
 	"gavel/static"
 )
@@ -168,82 +167,126 @@ func run(o options) error {
 }
 
 // client is one browser: its cookies, its address, its last CSRF token.
+// It speaks HTTP/1.1 through fasthttp's client, which costs the tool a
+// fraction of net/http's CPU per request: the tool shares the server's
+// cores, so what it spends is taken from the server being measured.
 type client struct {
-	base  string
-	http  *http.Client
-	ip    string
-	csrf  string
-	nick  string
-	user  int64
-	mu    sync.Mutex
-	limit int64 // the minimum bid it last saw
+	base    string
+	hc      *fasthttp.HostClient
+	req     *fasthttp.Request
+	resp    *fasthttp.Response
+	cookies map[string]string // nil: a crawler, which keeps none
+	ip      string
+	csrf    string
+	nick    string
+	limit   int64 // the minimum bid it last saw
 	// light skips reading the CSRF token from pages (the page scenarios
 	// need none, and the scan costs the tool CPU the server would use).
 	light bool
 }
 
 func newClient(base string, n int) *client {
-	jar, _ := cookiejar.New(nil)
-	tr := &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: false}
-	return &client{base: base, ip: fmt.Sprintf("127.%d.%d.%d", 1+n/65536%250, n/256%256, n%256),
-		http: &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	u, _ := url.Parse(base)
+	return &client{base: base, cookies: map[string]string{}, ip: fmt.Sprintf("127.%d.%d.%d", 1+n/65536%250, n/256%256, n%256),
+		hc:  &fasthttp.HostClient{Addr: u.Host, MaxConns: 4, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second},
+		req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
 }
 
 var (
-	csrfRe  = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
-	stateRe = regexp.MustCompile(`name="state" value="([^"]+)"`)
-	minRe   = regexp.MustCompile(`min="(\d+)"`)
+	csrfMark  = []byte(`name="csrf-token" content="`)
+	stateMark = []byte(`name="state" value="`)
 )
 
-func (c *client) do(method, path string, body io.Reader, ctype string, header ...string) (int, []byte, http.Header, error) {
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return 0, nil, nil, err
+// attr returns the attribute value that follows mark in b, unescaped, or "".
+func attr(b, mark []byte) string {
+	i := bytes.Index(b, mark)
+	if i < 0 {
+		return ""
 	}
+	v := b[i+len(mark):]
+	if j := bytes.IndexByte(v, '"'); j >= 0 {
+		return html.UnescapeString(string(v[:j]))
+	}
+	return ""
+}
+
+// response is an answer, valid until the client's next request.
+type response struct {
+	status   int
+	body     []byte // as sent: gzip-encoded when gzip is set
+	gzip     bool
+	location string
+}
+
+// do sends one request with the client's cookies and keeps the cookies the
+// answer sets. header holds name, value pairs.
+func (c *client) do(method, path string, body []byte, ctype string, header ...string) (response, error) {
+	req, resp := c.req, c.resp
+	req.Reset()
+	resp.Reset()
+	req.Header.SetMethod(method)
+	req.SetRequestURI(c.base + path)
 	req.Header.Set("X-Real-IP", c.ip)
 	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
+		req.Header.SetContentType(ctype)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, nil, err
+	for k, v := range c.cookies {
+		req.Header.SetCookie(k, v)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if !c.light {
-		if m := csrfRe.FindSubmatch(b); m != nil {
-			c.csrf = html.UnescapeString(string(m[1]))
+	if body != nil {
+		req.SetBodyRaw(body)
+	}
+	if err := c.hc.Do(req, resp); err != nil {
+		return response{}, err
+	}
+	if c.cookies != nil {
+		for k, v := range resp.Header.Cookies() {
+			ck := fasthttp.AcquireCookie()
+			if ck.ParseBytes(v) == nil {
+				if len(ck.Value()) == 0 || ck.MaxAge() < 0 || (!ck.Expire().IsZero() && ck.Expire().Before(time.Now())) {
+					delete(c.cookies, string(k))
+				} else {
+					c.cookies[string(k)] = string(ck.Value())
+				}
+			}
+			fasthttp.ReleaseCookie(ck)
 		}
 	}
-	return resp.StatusCode, b, resp.Header, err
+	r := response{status: resp.StatusCode(), body: resp.Body(), gzip: bytes.Equal(resp.Header.ContentEncoding(), []byte("gzip")),
+		location: string(resp.Header.Peek("Location"))}
+	if !c.light && !r.gzip {
+		if t := attr(r.body, csrfMark); t != "" {
+			c.csrf = t
+		}
+	}
+	return r, nil
 }
 
 // signIn signs a new browser in through the dev login as nick.
 func signIn(base, nick string, n int) (*client, error) {
 	c := newClient(base, n)
 	c.nick = nick
-	st, _, h, err := c.do("GET", "/auth/dev", nil, "")
-	if err != nil || st != http.StatusSeeOther {
-		return nil, fmt.Errorf("GET /auth/dev: %d %v", st, err)
+	r, err := c.do("GET", "/auth/dev", nil, "")
+	if err != nil || r.status != http.StatusSeeOther {
+		return nil, fmt.Errorf("GET /auth/dev: %d %v", r.status, err)
 	}
-	st, b, _, err := c.do("GET", h.Get("Location"), nil, "")
-	m := stateRe.FindSubmatch(b)
-	if err != nil || st != 200 || m == nil || c.csrf == "" {
-		return nil, fmt.Errorf("dev login form: %d %v", st, err)
+	r, err = c.do("GET", r.location, nil, "")
+	state := attr(r.body, stateMark)
+	if err != nil || r.status != 200 || state == "" || c.csrf == "" {
+		return nil, fmt.Errorf("dev login form: %d %v", r.status, err)
 	}
-	form := url.Values{"nick": {nick}, "state": {html.UnescapeString(string(m[1]))}, "_csrf": {c.csrf}}
-	st, _, _, err = c.do("POST", "/auth/dev/form", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
-	if err != nil || st != http.StatusSeeOther {
-		return nil, fmt.Errorf("dev login as %s: %d %v", nick, st, err)
+	form := url.Values{"nick": {nick}, "state": {state}, "_csrf": {c.csrf}}
+	r, err = c.do("POST", "/auth/dev/form", []byte(form.Encode()), "application/x-www-form-urlencoded")
+	if err != nil || r.status != http.StatusSeeOther {
+		return nil, fmt.Errorf("dev login as %s: %d %v", nick, r.status, err)
 	}
-	if _, _, _, err := c.do("GET", "/login", nil, ""); err != nil { // a page, for the new CSRF token
+	if _, err := c.do("GET", "/login", nil, ""); err != nil { // a page, for the new CSRF token
 		return nil, err
 	}
-	if _, _, _, err := c.do("GET", "/no-such-page", nil, ""); err != nil {
+	if _, err := c.do("GET", "/no-such-page", nil, ""); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -263,11 +306,11 @@ func (c *client) sell(title string) (int64, error) {
 	fw, _ := w.CreateFormFile("image", "sample.jpg")
 	fw.Write(photo)
 	w.Close()
-	st, b, h, err := c.do("POST", "/auctions", &body, w.FormDataContentType())
-	if err != nil || st != http.StatusSeeOther {
-		return 0, fmt.Errorf("sell: %d %v %.200s", st, err, b)
+	r, err := c.do("POST", "/auctions", body.Bytes(), w.FormDataContentType())
+	if err != nil || r.status != http.StatusSeeOther {
+		return 0, fmt.Errorf("sell: %d %v %.200s", r.status, err, r.body)
 	}
-	loc := strings.TrimPrefix(h.Get("Location"), "/auctions/")
+	loc := strings.TrimPrefix(r.location, "/auctions/")
 	if i := strings.IndexAny(loc, "?/"); i >= 0 {
 		loc = loc[:i]
 	}
@@ -282,19 +325,25 @@ func (c *client) bid(id int64) (status int, amount int64, err error) {
 		amount = 1000
 	}
 	form := url.Values{"amount": {strconv.FormatInt(amount, 10)}, "_csrf": {c.csrf}}
-	st, b, _, err := c.do("POST", fmt.Sprintf("/auctions/%d/bids", id), strings.NewReader(form.Encode()),
-		"application/x-www-form-urlencoded", "HX-Request", "true", "X-CSRF-Token", c.csrf)
+	r, err := c.do("POST", fmt.Sprintf("/auctions/%d/bids", id), []byte(form.Encode()),
+		"application/x-www-form-urlencoded", "HX-Request", "true", "X-CSRF-Token", c.csrf, "Accept-Encoding", "gzip")
 	if err != nil {
 		return 0, amount, err
 	}
-	if i := bytes.Index(b, []byte(`data-testid="bid-amount"`)); i >= 0 {
-		// The input's min is written before its testid.
-		start := max(i-600, 0)
-		if ms := minRe.FindAllSubmatch(b[start:i], -1); len(ms) > 0 {
-			c.limit, _ = strconv.ParseInt(string(ms[len(ms)-1][1]), 10, 64)
+	b := r.body
+	if r.gzip {
+		if b, err = c.resp.BodyGunzip(); err != nil {
+			return 0, amount, err
 		}
 	}
-	return st, amount, nil
+	if i := bytes.Index(b, []byte(`data-testid="bid-amount"`)); i >= 0 {
+		// The input's min is written before its testid.
+		seg := b[max(i-600, 0):i]
+		if j := bytes.LastIndex(seg, []byte(`min="`)); j >= 0 {
+			c.limit, _ = strconv.ParseInt(attr(seg[j:], []byte(`min="`)), 10, 64)
+		}
+	}
+	return r.status, amount, nil
 }
 
 // placeBids puts n bids on auction id, from enough accounts to stay within
@@ -337,6 +386,7 @@ type result struct {
 	accepted, refuse int
 	limited          int
 	cpu              time.Duration
+	toolCPU          time.Duration // this process's own
 	pgCPU            time.Duration
 	rssKB            int64
 	frames           int64
@@ -369,6 +419,9 @@ func (r *result) print() {
 	if r.pgCPU > 0 {
 		fmt.Printf("  pg cpu %.0f%%", 100*r.pgCPU.Seconds()/secs)
 	}
+	if r.toolCPU > 0 {
+		fmt.Printf("  tool cpu %.0f%%  %.0fus/req", 100*r.toolCPU.Seconds()/secs, float64(r.toolCPU.Microseconds())/float64(max(r.n, 1)))
+	}
 	if r.check != "" {
 		fmt.Printf("  db: %s", r.check)
 	}
@@ -381,7 +434,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // latencies; work returns the status (0 for a transport error).
 func measure(o options, name string, workers int, work func(i int) int) *result {
 	r := &result{name: name}
-	cpu0, pg0 := procCPU(o.pid), treeCPU(o.pgpid)
+	cpu0, pg0, self0 := procCPU(o.pid), treeCPU(o.pgpid), procCPU(os.Getpid())
 	var mu sync.Mutex
 	deadline := time.Now().Add(o.duration)
 	start := time.Now()
@@ -413,6 +466,7 @@ func measure(o options, name string, workers int, work func(i int) int) *result 
 	wg.Wait()
 	r.elapsed = time.Since(start)
 	r.n = len(r.lat)
+	r.toolCPU = procCPU(os.Getpid()) - self0
 	if o.pid > 0 {
 		r.cpu = procCPU(o.pid) - cpu0
 		r.rssKB = procRSS(o.pid)
@@ -428,7 +482,7 @@ func pages(o options, name string, cs []*client, path string) (*result, error) {
 	anon := make([]*client, o.conns)
 	for i := range anon {
 		anon[i] = newClient(o.base, 1000+i)
-		anon[i].http.Jar = nil // a crawler: no cookies kept
+		anon[i].cookies = nil // a crawler: no cookies kept
 		anon[i].light = true
 	}
 	for _, c := range cs {
@@ -439,11 +493,11 @@ func pages(o options, name string, cs []*client, path string) (*result, error) {
 		if cs != nil {
 			c = cs[i%len(cs)]
 		}
-		st, _, _, err := c.do("GET", path, nil, "", "Accept-Encoding", "gzip")
+		r, err := c.do("GET", path, nil, "", "Accept-Encoding", "gzip")
 		if err != nil {
 			return 0
 		}
-		return st
+		return r.status
 	}), nil
 }
 
@@ -476,7 +530,6 @@ func hot(o options, run string, id int64) (*result, error) {
 	u, _ := url.Parse(o.base)
 	wsURL := "ws://" + u.Host + fmt.Sprintf("/auctions/%d/ws", id)
 	var wwg sync.WaitGroup
-	amountRe := regexp.MustCompile(`bid-row__amount"><span class="money">[^0-9]*([0-9,]+)`)
 	for i := range o.watchers {
 		h := http.Header{"Origin": {o.base}, "X-Real-IP": {fmt.Sprintf("127.9.%d.%d", i/256, i%256)}}
 		conn, _, err := websocket.DefaultDialer.Dial(wsURL, h)
@@ -498,8 +551,7 @@ func hot(o options, run string, id int64) (*result, error) {
 				}
 				now := time.Now()
 				frames.Add(1)
-				for _, m := range amountRe.FindAllSubmatch(msg, -1) {
-					a, _ := strconv.ParseInt(strings.ReplaceAll(string(m[1]), ",", ""), 10, 64)
+				for a := range rowAmounts(msg) {
 					acceptedMu.Lock()
 					t, ok := sent[a]
 					acceptedMu.Unlock()
@@ -548,6 +600,32 @@ func hot(o options, run string, id int64) (*result, error) {
 		r.check = checkDB(o.dbURL, id, accepted)
 	}
 	return r, nil
+}
+
+// rowAmounts yields the amount of each bid row in a live frame.
+func rowAmounts(msg []byte) iter.Seq[int64] {
+	mark := []byte(`bid-row__amount"><span class="money">`)
+	return func(yield func(int64) bool) {
+		for {
+			i := bytes.Index(msg, mark)
+			if i < 0 {
+				return
+			}
+			msg = msg[i+len(mark):]
+			for len(msg) > 0 && (msg[0] < '0' || msg[0] > '9') {
+				msg = msg[1:]
+			}
+			var a int64
+			for ; len(msg) > 0 && (msg[0] == ',' || msg[0] >= '0' && msg[0] <= '9'); msg = msg[1:] {
+				if msg[0] != ',' {
+					a = 10*a + int64(msg[0]-'0')
+				}
+			}
+			if !yield(a) {
+				return
+			}
+		}
+	}
 }
 
 // checkDB checks auction id's bids: rising amounts in id order (an
