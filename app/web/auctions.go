@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -63,12 +64,12 @@ func (s *Server) home(c *fiber.Ctx) error {
 	v := s.view(c, "")
 	l.HasMore = pg.HasMore
 	l.Cards, v.Watch = cards.cards(func() ([]pages.Card, []int64) { return s.cardsOf(pg) })
-	var grid []byte
+	var cardGrid *grid
 	if cards != nil && len(l.Cards) > 0 {
-		if grid, err = s.renderedCards(ctx, cards, v, l); err != nil {
+		if cardGrid, err = s.renderedCards(ctx, cards, v, l); err != nil {
 			return err
 		}
-		l.Grid = rawHTML(grid)
+		l.Grid = rawHTML(cardGrid.html)
 	}
 	if v.User == nil && cards != nil {
 		// Every signed-out visitor sees the same page but for the token.
@@ -88,13 +89,36 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return err
 		}
 		if sp != nil {
-			return sendSpliced(c, sp, v.CSRF)
+			sendParts(c, func(w io.Writer, gzip bool) { sp.write(w, gzip, v.CSRF) })
+			return nil
 		}
 	}
-	if l.Grid, err = s.cardWatches(c, v, l, grid, cards); err != nil {
+	var asm *assembly
+	if cardGrid != nil && v.User != nil {
+		// A signed-in visitor's page is rendered around the shared
+		// cards, which go in as parts.
+		asm = &assembly{}
+	}
+	if l.Grid, err = s.cardWatches(c, v, l, cardGrid, cards, asm); err != nil {
 		return err
 	}
-	return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
+	if asm == nil {
+		return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
+	}
+	comp := pages.Home(v, l)
+	if isFragment(c) {
+		comp = pages.HomeBody(v, l)
+	}
+	buf := scratch.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); scratch.Put(buf) }()
+	if err := comp.Render(ctx, buf); err != nil {
+		return err
+	}
+	if !asm.fits(buf.Bytes()) {
+		return errors.New("home: the page's part marks do not match its parts")
+	}
+	sendParts(c, func(w io.Writer, gzip bool) { asm.write(w, gzip, buf.Bytes()) })
+	return nil
 }
 
 // cardsOf is pg's cards, and the open auctions among them (whose
@@ -112,23 +136,21 @@ func (s *Server) cardsOf(pg auction.Page) ([]pages.Card, []int64) {
 	return cards, open
 }
 
-// sendSpliced answers with sp and the visitor's token, gzip-compressed
-// when the client takes it (the compression middleware leaves an encoded
-// body alone).
-func sendSpliced(c *fiber.Ctx, sp *spliced, token string) error {
+// sendParts answers with the body write writes, gzip-encoded when the
+// client takes it (the compression middleware leaves an encoded body
+// alone).
+func sendParts(c *fiber.Ctx, write func(w io.Writer, gzip bool)) {
 	c.Vary("HX-Request")
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Vary(fiber.HeaderAcceptEncoding)
 	c.Status(fiber.StatusOK)
 	resp := c.Response()
 	resp.ResetBody()
-	if c.Request().Header.HasAcceptEncoding("gzip") {
+	gz := c.Request().Header.HasAcceptEncoding("gzip")
+	if gz {
 		c.Set(fiber.HeaderContentEncoding, "gzip")
-		sp.writeGzip(resp.BodyWriter(), token)
-	} else {
-		sp.writePlain(resp.BodyWriter(), token)
 	}
-	return nil
+	write(resp.BodyWriter(), gz)
 }
 
 // sellForm is the empty sell form.

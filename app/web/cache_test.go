@@ -531,36 +531,13 @@ func TestSignedOutVisitorsShareTheFrontPageButNotTheirTokens(t *testing.T) {
 	a.as(t, "seller").sell(t, "Lamp", 1000, "24h")
 	raw := func(c *testApp, enc string) (string, string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", c.URL+"/", nil)
-		req.Header.Set("Accept-Encoding", enc)
-		// A transport that leaves the body as sent, so the test sees the gzip.
-		hc := &http.Client{Jar: c.Client.Jar, Transport: &http.Transport{DisableCompression: true}}
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body := io.Reader(resp.Body)
-		if resp.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body = zr
-		}
-		b, err := io.ReadAll(body) // gzip's reader checks the CRC and size at the end
-		if err != nil {
-			t.Fatalf("%s body: %v", enc, err)
-		}
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != map[string]string{"gzip": "gzip", "identity": ""}[enc] {
-			t.Fatalf("%s: %d, Content-Encoding %q", enc, resp.StatusCode, resp.Header.Get("Content-Encoding"))
-		}
-		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
+		b := rawGet(t, c, "/", enc)
+		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(b))
 		token, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
 		if token == "" || doc.Find(`[data-testid="card"]`).Length() != 1 {
 			t.Fatalf("%s: no token or no card in %.300s", enc, b)
 		}
-		return string(b), token
+		return b, token
 	}
 	one, two := a.newClient(), a.newClient()
 	one.get(t, "/") // each keeps its CSRF cookie from here on
@@ -597,6 +574,87 @@ func TestSignedOutVisitorsShareTheFrontPageButNotTheirTokens(t *testing.T) {
 	}
 	if st := lang(one, tokens[0]); st != http.StatusSeeOther {
 		t.Errorf("a visitor posting their own token: %d, want 303", st)
+	}
+}
+
+// rawGet gets path with Accept-Encoding enc ("gzip" or "identity"),
+// checks the answer is 200 and encoded as asked, and returns the body
+// decoded (gzip's reader checks the CRC and size at the end).
+func rawGet(t *testing.T, c *testApp, path, enc string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", c.URL+path, nil)
+	req.Header.Set("Accept-Encoding", enc)
+	// A transport that leaves the body as sent, so the test sees the gzip.
+	hc := &http.Client{Jar: c.Client.Jar, Transport: &http.Transport{DisableCompression: true}}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := io.Reader(resp.Body)
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = zr
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatalf("%s body: %v", enc, err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != map[string]string{"gzip": "gzip", "identity": ""}[enc] {
+		t.Fatalf("%s: %d, Content-Encoding %q", enc, resp.StatusCode, resp.Header.Get("Content-Encoding"))
+	}
+	return string(b)
+}
+
+// A signed-in visitor's front page is assembled from the shared cards and
+// watch toggles, kept compressed, around what is theirs: gzipped or not it
+// is the same page, and it is theirs (their token in every form, their
+// toggles, their name).
+func TestSignedInFrontPageIsAssembledAroundTheSharedCards(t *testing.T) {
+	t.Parallel()
+	a := listening(t, start(t, nil, noLimits))
+	seller := a.as(t, "seller")
+	lamp := seller.sell(t, "Lamp", 1000, "24h")
+	vase := seller.sell(t, "Vase", 1000, "24h")
+	alice, bob := a.as(t, "alice"), a.as(t, "bob")
+	alice.postForm(t, fmt.Sprintf("/auctions/%d/watch", lamp), url.Values{"watch": {"1"}})
+	for _, c := range []struct {
+		app     *testApp
+		nick    string
+		watched int64
+	}{{alice, "alice", lamp}, {bob, "bob", 0}} {
+		for _, path := range []string{"/", "/?view=new"} {
+			c.app.get(t, path) // the second visit is served from the cache
+			// A second boundary between two fetches changes the
+			// countdowns: the plain page must equal one of its neighbours.
+			z1, plain, z2 := rawGet(t, c.app, path, "gzip"), rawGet(t, c.app, path, "identity"), rawGet(t, c.app, path, "gzip")
+			if plain != z1 && plain != z2 {
+				t.Errorf("%s %s: the gzip page differs from the plain one", c.nick, path)
+			}
+			doc, _ := goquery.NewDocumentFromReader(strings.NewReader(z2))
+			token, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
+			forms := doc.Find(`[data-testid="watch-form"] input[name="_csrf"]`)
+			if token == "" || forms.Length() != 2 {
+				t.Fatalf("%s %s: token %q, %d watch forms", c.nick, path, token, forms.Length())
+			}
+			forms.Each(func(_ int, in *goquery.Selection) {
+				if v, _ := in.Attr("value"); v != token {
+					t.Errorf("%s %s: a watch form carries %q, the page %q", c.nick, path, v, token)
+				}
+			})
+			for _, id := range []int64{lamp, vase} {
+				want := fmt.Sprint(id == c.watched)
+				if p, _ := doc.Find(fmt.Sprintf(`#auction-%d [data-testid="watch"]`, id)).Attr("aria-pressed"); p != want {
+					t.Errorf("%s %s: card %d pressed %q, want %s", c.nick, path, id, p, want)
+				}
+			}
+			if !strings.Contains(z2, c.nick) {
+				t.Errorf("%s %s: their name is not on the page", c.nick, path)
+			}
+		}
 	}
 }
 

@@ -78,7 +78,7 @@ type renders struct {
 	// signed-in ones, cut for their CSRF tokens.
 	pagesMu sync.Mutex
 	pages   map[sharedKey]sharedPage
-	buttons map[buttonKey][][]byte
+	buttons map[buttonKey][]part
 }
 
 // sharedKey names a signed-out visitor's page: its language, the address
@@ -143,19 +143,53 @@ func keepIn[K comparable, V any](m *map[K]V, k K, bound int, fresh func(V) bool,
 
 type rendered struct {
 	sec  int64
-	html []byte
+	grid *grid
 }
 
-// html returns the cards in lang rendered during second sec, rendering
+// grid is a page's cards rendered, with a views.WatchSlot where each
+// card's watch toggle goes.
+type grid struct {
+	html []byte
+
+	once  sync.Once
+	parts []part  // the HTML around the slots, cut on first use
+	ids   []int64 // the slots' auctions
+	err   error
+}
+
+// cut returns the grid's parts, cut at the watch slots, and the auction
+// of each slot (one fewer than the parts).
+func (g *grid) cut() ([]part, []int64, error) {
+	g.once.Do(func() {
+		rest := g.html
+		for {
+			before, id, after, ok := views.CutWatchSlot(rest)
+			p, err := newPart(before)
+			if err != nil {
+				g.err = err
+				return
+			}
+			g.parts = append(g.parts, p)
+			if !ok {
+				return
+			}
+			g.ids, rest = append(g.ids, id), after
+		}
+	})
+	return g.parts, g.ids, g.err
+}
+
+// get returns the cards in lang rendered during second sec, rendering
 // them with render when it has none.
-func (r *renders) get(lang string, sec int64, render func() ([]byte, error)) ([]byte, error) {
+func (r *renders) get(lang string, sec int64, render func() ([]byte, error)) (*grid, error) {
 	if r == nil {
-		return render()
+		b, err := render()
+		return &grid{html: b}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if h, ok := r.html[lang]; ok && h.sec == sec {
-		return h.html, nil
+		return h.grid, nil
 	}
 	b, err := render()
 	if err != nil {
@@ -164,8 +198,9 @@ func (r *renders) get(lang string, sec int64, render func() ([]byte, error)) ([]
 	if r.html == nil {
 		r.html = map[string]rendered{}
 	}
-	r.html[lang] = rendered{sec: sec, html: b}
-	return b, nil
+	g := &grid{html: b}
+	r.html[lang] = rendered{sec: sec, grid: g}
+	return g, nil
 }
 
 func newListCache(c *auth.Cache, m *metrics.Metrics) *listCache {
@@ -290,7 +325,7 @@ func (l *listCache) get(ctx context.Context, view string, page int, read func(co
 
 // renderedCards is l's cards in v's language, rendered at most once per
 // second per change of the page.
-func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l pages.List) ([]byte, error) {
+func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l pages.List) (*grid, error) {
 	return r.get(string(v.P.Lang()), l.Now.Unix(), func() ([]byte, error) {
 		var buf bytes.Buffer
 		err := pages.Cards(v, l.Cards, l.Now).Render(ctx, &buf)
@@ -309,17 +344,20 @@ func (r *renders) cards(build func() ([]pages.Card, []int64)) ([]pages.Card, []i
 }
 
 // watchButton is card id's watch toggle (on: watched) in lang, linking
-// back to uri, rendered once with tokenHole for every visitor; nil when
-// r keeps no more.
-func (r *renders) watchButton(k buttonKey, render func() ([]byte, error)) ([][]byte, error) {
+// back to uri, rendered once with tokenHole for every visitor and cut
+// there; nil when r keeps no more.
+func (r *renders) watchButton(k buttonKey, render func() ([]byte, error)) ([]part, error) {
 	if r == nil {
 		return nil, nil
 	}
 	r.pagesMu.Lock()
 	defer r.pagesMu.Unlock()
-	return keepIn(&r.buttons, k, maxSharedButtons, func([][]byte) bool { return true }, func() ([][]byte, error) {
+	return keepIn(&r.buttons, k, maxSharedButtons, func([]part) bool { return true }, func() ([]part, error) {
 		b, err := render()
-		return bytes.Split(b, []byte(tokenHole)), err
+		if err != nil {
+			return nil, err
+		}
+		return newParts(b, tokenHole)
 	})
 }
 

@@ -196,34 +196,59 @@ func (s *Server) devMail(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, pages.DevMail(v, list))
 }
 
-// cardWatches fills the watch slots of grid, l's cards rendered once for
+// cardWatches fills the watch slots of g, l's cards rendered once for
 // every visitor (nil: not kept), with the signed-in visitor's toggles,
-// themselves kept rendered in r when it is not nil.
-func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byte, r *renders) (templ.Component, error) {
+// themselves kept rendered in r when it is not nil. With asm, the grid's
+// parts and the toggles' go in as marks, for asm to put in place.
+func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, g *grid, r *renders, asm *assembly) (templ.Component, error) {
 	if v.User == nil || len(l.Cards) == 0 {
 		return l.Grid, nil
 	}
-	if grid == nil {
+	if g == nil {
 		var buf bytes.Buffer
 		if err := pages.Cards(v, l.Cards, l.Now).Render(c.UserContext(), &buf); err != nil {
 			return nil, err
 		}
-		grid = buf.Bytes()
+		g = &grid{html: buf.Bytes()}
 	}
 	mine, err := s.personal.get(c.UserContext(), s.DB, v.User.ID)
 	if err != nil {
 		return nil, err
 	}
+	var cut []part
+	var ids []int64
+	if asm != nil {
+		if cut, ids, err = g.cut(); err != nil {
+			return nil, err
+		}
+	}
 	watched := mine.watched
 	lang := string(v.P.Lang())
+	// kept writes a part: as a mark in an assembled page, else as it is.
+	kept := func(w io.Writer, p part) error {
+		if asm != nil {
+			return asm.ref(w, p)
+		}
+		_, err := w.Write(p.plain)
+		return err
+	}
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		rest := grid
-		for {
-			before, id, after, ok := views.CutWatchSlot(rest)
-			if _, err := w.Write(before); err != nil || !ok {
-				return err
+		rest := g.html
+		for k := 0; ; k++ {
+			var id int64
+			var ok bool
+			if asm != nil {
+				if err := kept(w, cut[k]); err != nil || k == len(ids) {
+					return err
+				}
+				id = ids[k]
+			} else {
+				var before []byte
+				before, id, rest, ok = views.CutWatchSlot(rest)
+				if _, err := w.Write(before); err != nil || !ok {
+					return err
+				}
 			}
-			rest = after
 			on := watched[id]
 			pieces, err := r.watchButton(buttonKey{lang, v.Path, id, on}, func() ([]byte, error) {
 				var buf bytes.Buffer
@@ -243,7 +268,9 @@ func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byt
 				if i > 0 {
 					io.WriteString(w, v.CSRF)
 				}
-				w.Write(p)
+				if err := kept(w, p); err != nil {
+					return err
+				}
 			}
 		}
 	}), nil
