@@ -64,12 +64,12 @@ func (s *Server) home(c *fiber.Ctx) error {
 	v := s.view(c, "")
 	l.HasMore = pg.HasMore
 	l.Cards, v.Watch = cards.cards(func() ([]pages.Card, []int64) { return s.cardsOf(pg) })
-	var cardGrid *grid
+	var grid []byte
 	if cards != nil && len(l.Cards) > 0 {
-		if cardGrid, err = s.renderedCards(ctx, cards, v, l); err != nil {
+		if grid, err = s.renderedCards(ctx, cards, v, l); err != nil {
 			return err
 		}
-		l.Grid = rawHTML(cardGrid.html)
+		l.Grid = rawHTML(grid)
 	}
 	if v.User == nil && cards != nil {
 		// Every signed-out visitor sees the same page but for the token.
@@ -94,12 +94,12 @@ func (s *Server) home(c *fiber.Ctx) error {
 		}
 	}
 	var asm *assembly
-	if cardGrid != nil && v.User != nil {
-		// A signed-in visitor's page is rendered around the shared
-		// cards, which go in as parts.
+	if grid != nil && v.User != nil {
+		// A signed-in visitor's page is rendered around the cards they
+		// share with others, which go in as a part.
 		asm = &assembly{}
 	}
-	if l.Grid, err = s.cardWatches(c, v, l, cardGrid, cards, asm); err != nil {
+	if l.Grid, err = s.cardWatches(c, v, l, grid, cards, asm); err != nil {
 		return err
 	}
 	if asm == nil {
@@ -117,7 +117,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 	if !asm.fits(buf.Bytes()) {
 		return errors.New("home: the page's part marks do not match its parts")
 	}
-	sendParts(c, func(w io.Writer, gzip bool) { asm.write(w, gzip, buf.Bytes()) })
+	sendParts(c, func(w io.Writer, gzip bool) { asm.write(w, gzip, buf.Bytes(), v.CSRF) })
 	return nil
 }
 

@@ -78,7 +78,11 @@ type renders struct {
 	// signed-in ones, cut for their CSRF tokens.
 	pagesMu sync.Mutex
 	pages   map[sharedKey]sharedPage
-	buttons map[buttonKey][]part
+	buttons map[buttonKey][][]byte
+
+	// The cards with the toggles, per set of watched cards.
+	gridsMu sync.Mutex
+	grids   map[gridKey]sharedPage
 }
 
 // sharedKey names a signed-out visitor's page: its language, the address
@@ -107,7 +111,13 @@ func (r *renders) page(k sharedKey, sec int64, render func() ([]byte, error)) (*
 	}
 	r.pagesMu.Lock()
 	defer r.pagesMu.Unlock()
-	p, err := keepIn(&r.pages, k, maxSharedPages, func(p sharedPage) bool { return p.sec == sec }, func() (sharedPage, error) {
+	return keepSpliced(&r.pages, k, maxSharedPages, sec, render)
+}
+
+// keepSpliced is keepIn for HTML rendered during second sec with
+// tokenHole for the visitor's token.
+func keepSpliced[K comparable](m *map[K]sharedPage, k K, bound int, sec int64, render func() ([]byte, error)) (*spliced, error) {
+	p, err := keepIn(m, k, bound, func(p sharedPage) bool { return p.sec == sec }, func() (sharedPage, error) {
 		b, err := render()
 		if err != nil {
 			return sharedPage{}, err
@@ -143,53 +153,19 @@ func keepIn[K comparable, V any](m *map[K]V, k K, bound int, fresh func(V) bool,
 
 type rendered struct {
 	sec  int64
-	grid *grid
-}
-
-// grid is a page's cards rendered, with a views.WatchSlot where each
-// card's watch toggle goes.
-type grid struct {
 	html []byte
-
-	once  sync.Once
-	parts []part  // the HTML around the slots, cut on first use
-	ids   []int64 // the slots' auctions
-	err   error
-}
-
-// cut returns the grid's parts, cut at the watch slots, and the auction
-// of each slot (one fewer than the parts).
-func (g *grid) cut() ([]part, []int64, error) {
-	g.once.Do(func() {
-		rest := g.html
-		for {
-			before, id, after, ok := views.CutWatchSlot(rest)
-			p, err := newPart(before)
-			if err != nil {
-				g.err = err
-				return
-			}
-			g.parts = append(g.parts, p)
-			if !ok {
-				return
-			}
-			g.ids, rest = append(g.ids, id), after
-		}
-	})
-	return g.parts, g.ids, g.err
 }
 
 // get returns the cards in lang rendered during second sec, rendering
 // them with render when it has none.
-func (r *renders) get(lang string, sec int64, render func() ([]byte, error)) (*grid, error) {
+func (r *renders) get(lang string, sec int64, render func() ([]byte, error)) ([]byte, error) {
 	if r == nil {
-		b, err := render()
-		return &grid{html: b}, err
+		return render()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if h, ok := r.html[lang]; ok && h.sec == sec {
-		return h.grid, nil
+		return h.html, nil
 	}
 	b, err := render()
 	if err != nil {
@@ -198,9 +174,8 @@ func (r *renders) get(lang string, sec int64, render func() ([]byte, error)) (*g
 	if r.html == nil {
 		r.html = map[string]rendered{}
 	}
-	g := &grid{html: b}
-	r.html[lang] = rendered{sec: sec, grid: g}
-	return g, nil
+	r.html[lang] = rendered{sec: sec, html: b}
+	return b, nil
 }
 
 func newListCache(c *auth.Cache, m *metrics.Metrics) *listCache {
@@ -325,7 +300,7 @@ func (l *listCache) get(ctx context.Context, view string, page int, read func(co
 
 // renderedCards is l's cards in v's language, rendered at most once per
 // second per change of the page.
-func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l pages.List) (*grid, error) {
+func (s *Server) renderedCards(ctx context.Context, r *renders, v views.Ctx, l pages.List) ([]byte, error) {
 	return r.get(string(v.P.Lang()), l.Now.Unix(), func() ([]byte, error) {
 		var buf bytes.Buffer
 		err := pages.Cards(v, l.Cards, l.Now).Render(ctx, &buf)
@@ -346,20 +321,41 @@ func (r *renders) cards(build func() ([]pages.Card, []int64)) ([]pages.Card, []i
 // watchButton is card id's watch toggle (on: watched) in lang, linking
 // back to uri, rendered once with tokenHole for every visitor and cut
 // there; nil when r keeps no more.
-func (r *renders) watchButton(k buttonKey, render func() ([]byte, error)) ([]part, error) {
+func (r *renders) watchButton(k buttonKey, render func() ([]byte, error)) ([][]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
 	r.pagesMu.Lock()
 	defer r.pagesMu.Unlock()
-	return keepIn(&r.buttons, k, maxSharedButtons, func([]part) bool { return true }, func() ([]part, error) {
+	return keepIn(&r.buttons, k, maxSharedButtons, func([][]byte) bool { return true }, func() ([][]byte, error) {
 		b, err := render()
-		if err != nil {
-			return nil, err
-		}
-		return newParts(b, tokenHole)
+		return bytes.Split(b, []byte(tokenHole)), err
 	})
 }
+
+// watchedGrid is the cards with their watch toggles as every signed-in
+// visitor who watches the same of them sees them, rendered during second
+// sec with tokenHole for their token; nil when r keeps no more.
+func (r *renders) watchedGrid(k gridKey, sec int64, render func() ([]byte, error)) (*spliced, error) {
+	if r == nil {
+		return nil, nil
+	}
+	r.gridsMu.Lock() // not pagesMu: render takes it for the toggles
+	defer r.gridsMu.Unlock()
+	return keepSpliced(&r.grids, k, maxSharedGrids, sec, render)
+}
+
+// gridKey names the cards with their toggles: the language, the address
+// the toggles link back to, and which of the cards are watched (their
+// indexes, as bytes).
+type gridKey struct {
+	lang    string
+	uri     string
+	watched string
+}
+
+// maxSharedGrids bounds the sets of watched cards kept per list page.
+const maxSharedGrids = 64
 
 type buttonKey struct {
 	lang string

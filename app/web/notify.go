@@ -196,59 +196,37 @@ func (s *Server) devMail(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, pages.DevMail(v, list))
 }
 
-// cardWatches fills the watch slots of g, l's cards rendered once for
+// cardWatches fills the watch slots of grid, l's cards rendered once for
 // every visitor (nil: not kept), with the signed-in visitor's toggles,
-// themselves kept rendered in r when it is not nil. With asm, the grid's
-// parts and the toggles' go in as marks, for asm to put in place.
-func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, g *grid, r *renders, asm *assembly) (templ.Component, error) {
+// themselves kept rendered in r when it is not nil. With asm, the cards
+// and toggles as every visitor watching the same of them sees them are
+// kept too, and go in as a part of asm.
+func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byte, r *renders, asm *assembly) (templ.Component, error) {
 	if v.User == nil || len(l.Cards) == 0 {
 		return l.Grid, nil
 	}
-	if g == nil {
+	if grid == nil {
 		var buf bytes.Buffer
 		if err := pages.Cards(v, l.Cards, l.Now).Render(c.UserContext(), &buf); err != nil {
 			return nil, err
 		}
-		g = &grid{html: buf.Bytes()}
+		grid = buf.Bytes()
 	}
 	mine, err := s.personal.get(c.UserContext(), s.DB, v.User.ID)
 	if err != nil {
 		return nil, err
 	}
-	var cut []part
-	var ids []int64
-	if asm != nil {
-		if cut, ids, err = g.cut(); err != nil {
-			return nil, err
-		}
-	}
 	watched := mine.watched
 	lang := string(v.P.Lang())
-	// kept writes a part: as a mark in an assembled page, else as it is.
-	kept := func(w io.Writer, p part) error {
-		if asm != nil {
-			return asm.ref(w, p)
-		}
-		_, err := w.Write(p.plain)
-		return err
-	}
-	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		rest := g.html
-		for k := 0; ; k++ {
-			var id int64
-			var ok bool
-			if asm != nil {
-				if err := kept(w, cut[k]); err != nil || k == len(ids) {
-					return err
-				}
-				id = ids[k]
-			} else {
-				var before []byte
-				before, id, rest, ok = views.CutWatchSlot(rest)
-				if _, err := w.Write(before); err != nil || !ok {
-					return err
-				}
+	// fill writes the grid with each toggle, and token in their forms.
+	fill := func(ctx context.Context, w io.Writer, token string) error {
+		rest := grid
+		for {
+			before, id, after, ok := views.CutWatchSlot(rest)
+			if _, err := w.Write(before); err != nil || !ok {
+				return err
 			}
+			rest = after
 			on := watched[id]
 			pieces, err := r.watchButton(buttonKey{lang, v.Path, id, on}, func() ([]byte, error) {
 				var buf bytes.Buffer
@@ -259,19 +237,37 @@ func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, g *grid, r
 				return err
 			}
 			if pieces == nil {
-				if err := parts.WatchButton(v.P, v.CSRF, id, on, v.Path, "").Render(ctx, w); err != nil {
+				if err := parts.WatchButton(v.P, token, id, on, v.Path, "").Render(ctx, w); err != nil {
 					return err
 				}
 				continue
 			}
 			for i, p := range pieces {
 				if i > 0 {
-					io.WriteString(w, v.CSRF)
+					io.WriteString(w, token)
 				}
-				if err := kept(w, p); err != nil {
-					return err
-				}
+				w.Write(p)
 			}
 		}
-	}), nil
+	}
+	if asm != nil {
+		var set []byte // the indexes of the watched cards
+		for i, card := range l.Cards {
+			if watched[card.ID] {
+				set = append(set, byte(i))
+			}
+		}
+		sp, err := r.watchedGrid(gridKey{lang, v.Path, string(set)}, l.Now.Unix(), func() ([]byte, error) {
+			var buf bytes.Buffer
+			err := fill(c.UserContext(), &buf, tokenHole)
+			return buf.Bytes(), err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if sp != nil {
+			return templ.ComponentFunc(func(_ context.Context, w io.Writer) error { return asm.ref(w, sp) }), nil
+		}
+	}
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error { return fill(ctx, w, v.CSRF) }), nil
 }

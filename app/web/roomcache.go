@@ -174,7 +174,7 @@ func (s *Server) roomCached(c *fiber.Ctx, id int64) (pages.Room, error) {
 		if err != nil {
 			return r, err
 		}
-		r.History = rawHTML(b.html)
+		r.History = rawHTML(b)
 	}
 	return r, nil
 }

@@ -6,43 +6,84 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
 )
 
-// A page most of which every visitor shares is served from parts kept
+// A page most of which every visitor shares is served from pieces kept
 // both plain and deflated, with what is the visitor's own (their CSRF
-// token, their header, their watch toggles) in between: the response costs
-// a checksum and the compression of the visitor's own bytes, not a render
-// and a compression of the whole page. A deflate stream may be cut at any
-// byte-aligned block boundary (a sync flush), so each part is deflated on
-// its own, with no back-reference into what comes before it, and the
-// stream goes on from there.
+// token, their header) in between: the response costs a checksum and the
+// compression of the visitor's own bytes, not a render and a compression
+// of the whole page.
 
-// part is HTML rendered once, with its deflated form: independent blocks
-// ending in a sync flush, none of them final.
-type part struct {
-	plain    []byte
-	deflated []byte
+// spliced is HTML rendered once with tokenHole wherever the visitor's own
+// CSRF token goes, kept in the pieces between the holes. The pieces are
+// deflated as one stream, cut by a sync flush (a byte-aligned block
+// boundary) on each side of every hole, so each visitor's token goes in as
+// a stored block and a piece may still refer back to the pieces before it.
+// While compressing, each hole holds bytes that no UTF-8 text contains
+// (0xff), of the token's length: no later match can reach into a hole
+// (the visitor's token is there when it is decoded), and every distance
+// across one stays right.
+type spliced struct {
+	plain    [][]byte
+	deflated [][]byte
 }
 
-func newPart(plain []byte) (part, error) {
+// tokenHole stands in for the CSRF token while a shared page renders: as
+// long as a token, of the same alphabet (so no escaping changes it), and
+// random, so no title or description can contain it.
+var tokenHole = randomHole()
+
+func randomHole() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// holeFill is what each hole holds while the pieces are compressed.
+var holeFill = bytes.Repeat([]byte{0xff}, len(tokenHole))
+
+// newSpliced cuts page at each tokenHole and deflates the pieces.
+func newSpliced(page []byte) (*spliced, error) {
+	sp := &spliced{plain: bytes.Split(page, []byte(tokenHole))}
+	// A page that is not UTF-8 (0xff in it) could refer into a hole:
+	// each piece is then deflated alone.
+	alone := bytes.IndexByte(page, 0xff) >= 0
 	var buf bytes.Buffer
 	w := keepers.Get().(*flate.Writer)
 	defer keepers.Put(w)
 	w.Reset(&buf)
-	if _, err := w.Write(plain); err != nil {
-		return part{}, err
+	for i, piece := range sp.plain {
+		if i > 0 && alone {
+			w.Reset(&buf)
+		} else if i > 0 {
+			// The hole's own encoding is dropped: a stored block with the
+			// visitor's token replaces it.
+			if _, err := w.Write(holeFill); err != nil {
+				return nil, err
+			}
+			if err := w.Flush(); err != nil {
+				return nil, err
+			}
+			buf.Reset()
+		}
+		if _, err := w.Write(piece); err != nil {
+			return nil, err
+		}
+		if err := w.Flush(); err != nil {
+			return nil, err
+		}
+		sp.deflated = append(sp.deflated, bytes.Clone(buf.Bytes()))
+		buf.Reset()
 	}
-	if err := w.Flush(); err != nil {
-		return part{}, err
-	}
-	return part{plain: plain, deflated: buf.Bytes()}, nil
+	return sp, nil
 }
 
-// keepers deflate the kept parts, which are compressed once and sent
+// keepers deflate the shared pieces, which are compressed once and sent
 // often; deflaters the visitor's own bytes, compressed per response.
 var keepers, deflaters = flatePool(flate.DefaultCompression), flatePool(flate.BestSpeed)
 
@@ -53,22 +94,16 @@ func flatePool(level int) *sync.Pool {
 	}}
 }
 
-// newParts cuts b at each sep and makes a part of each piece.
-func newParts(b []byte, sep string) ([]part, error) {
-	pieces := bytes.Split(b, []byte(sep))
-	ps := make([]part, len(pieces))
-	for i, piece := range pieces {
-		var err error
-		if ps[i], err = newPart(piece); err != nil {
-			return nil, err
-		}
-	}
-	return ps, nil
+// write writes the page with token in every hole, gzip-encoded or plain.
+func (sp *spliced) write(w io.Writer, gzip bool, token string) {
+	b := newBody(w, gzip)
+	b.spliced(sp, token)
+	b.close()
 }
 
-// body writes a response body from parts and the visitor's own bytes, in
-// their order: plain, or as one gzip member. Its writer is a buffer: write
-// errors are not checked.
+// body writes a response body from shared pieces and the visitor's own
+// bytes, in their order: plain, or as one gzip member. Its writer is a
+// buffer: write errors are not checked.
 type body struct {
 	w    io.Writer
 	gzip bool
@@ -81,7 +116,7 @@ type body struct {
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 // storedMax is the longest run of the visitor's own bytes written as a
-// stored block rather than compressed: a token costs less as it is.
+// stored block rather than compressed.
 const storedMax = 256
 
 func newBody(w io.Writer, gzip bool) *body {
@@ -91,18 +126,32 @@ func newBody(w io.Writer, gzip bool) *body {
 	return &body{w: w, gzip: gzip}
 }
 
-// kept writes a part.
-func (b *body) kept(p part) {
-	if !b.gzip {
-		b.w.Write(p.plain)
+// spliced writes sp with token in its holes.
+func (b *body) spliced(sp *spliced, token string) {
+	if !b.gzip || len(token) != len(tokenHole) {
+		// Plain, or a token the holes were not made for (distances
+		// across a hole would be off): as the visitor's own bytes.
+		for i, piece := range sp.plain {
+			if i > 0 {
+				b.own([]byte(token))
+			}
+			b.own(piece)
+		}
 		return
 	}
-	b.w.Write(p.deflated)
-	b.crc = crc32.Update(b.crc, crc32.IEEETable, p.plain)
-	b.size += len(p.plain)
+	for i, piece := range sp.plain {
+		if i > 0 {
+			b.count([]byte(token))
+			b.stored([]byte(token), false)
+		}
+		b.w.Write(sp.deflated[i])
+		b.count(piece)
+	}
 }
 
-// own writes bytes of this response alone.
+// own writes bytes of this response alone, compressed on their own (with
+// nothing before them to refer to, and kept by content) or, when short,
+// stored.
 func (b *body) own(s []byte) {
 	if !b.gzip {
 		b.w.Write(s)
@@ -111,21 +160,65 @@ func (b *body) own(s []byte) {
 	if len(s) == 0 {
 		return
 	}
-	b.crc = crc32.Update(b.crc, crc32.IEEETable, s)
-	b.size += len(s)
-	if len(s) > storedMax {
-		fw := deflaters.Get().(*flate.Writer)
-		fw.Reset(b.w)
-		fw.Write(s)
-		fw.Flush()
-		deflaters.Put(fw)
+	b.count(s)
+	if len(s) <= storedMax {
+		b.stored(s, false)
 		return
 	}
-	b.stored(s, false)
+	b.w.Write(owned.deflate(s))
 }
 
-// stored writes s as a stored block (RFC 1951 3.2.4): three header bits
-// padded to the byte, then LEN and its complement.
+// ownCache keeps the deflated form of visitors' own runs of bytes by
+// their content: a visitor's header, and the end of the page, are mostly
+// the same from one page to the next. It forgets everything when it holds
+// ownCacheBytes.
+type ownCache struct {
+	seed  maphash.Seed
+	mu    sync.Mutex
+	runs  map[uint64]ownRun
+	bytes int
+}
+
+type ownRun struct{ plain, deflated []byte }
+
+const ownCacheBytes = 8 << 20
+
+var owned = &ownCache{seed: maphash.MakeSeed(), runs: map[uint64]ownRun{}}
+
+// deflate returns s deflated on its own, ending in a sync flush. The
+// result must not be modified.
+func (c *ownCache) deflate(s []byte) []byte {
+	h := maphash.Bytes(c.seed, s)
+	c.mu.Lock()
+	r, ok := c.runs[h]
+	c.mu.Unlock()
+	if ok && bytes.Equal(r.plain, s) {
+		return r.deflated
+	}
+	var buf bytes.Buffer
+	fw := deflaters.Get().(*flate.Writer)
+	fw.Reset(&buf)
+	fw.Write(s)
+	fw.Flush()
+	deflaters.Put(fw)
+	r = ownRun{plain: bytes.Clone(s), deflated: buf.Bytes()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bytes += len(r.plain) + len(r.deflated); c.bytes > ownCacheBytes {
+		c.runs, c.bytes = map[uint64]ownRun{}, len(r.plain)+len(r.deflated)
+	}
+	c.runs[h] = r
+	return r.deflated
+}
+
+func (b *body) count(s []byte) {
+	b.crc = crc32.Update(b.crc, crc32.IEEETable, s)
+	b.size += len(s)
+}
+
+// stored writes s (at most 65,535 bytes) as a stored block (RFC 1951
+// 3.2.4): three header bits padded to the byte, then LEN and its
+// complement.
 func (b *body) stored(s []byte, final bool) {
 	var h [5]byte
 	if final {
@@ -150,53 +243,20 @@ func (b *body) close() {
 	b.w.Write(t[:])
 }
 
-// spliced is a page rendered once with a placeholder wherever the
-// visitor's own CSRF token goes, kept in parts cut at the placeholders.
-type spliced struct{ parts []part }
-
-// tokenHole stands in for the CSRF token while a shared page renders: as
-// long as a token, of the same alphabet (so no escaping changes it), and
-// random, so no title or description can contain it.
-var tokenHole = randomHole()
-
-func randomHole() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// newSpliced cuts page at each tokenHole.
-func newSpliced(page []byte) (*spliced, error) {
-	ps, err := newParts(page, tokenHole)
-	return &spliced{parts: ps}, err
-}
-
-// write writes the page with token in every hole, gzip-encoded or plain.
-func (p *spliced) write(w io.Writer, gzip bool, token string) {
-	b := newBody(w, gzip)
-	for i, pt := range p.parts {
-		if i > 0 {
-			b.own([]byte(token))
-		}
-		b.kept(pt)
-	}
-	b.close()
-}
-
-// partHole marks, in a page rendered for one visitor, where a kept part
-// goes (random like tokenHole, so no content can contain it).
-var partHole = randomHole()
-
 // scratch holds the pages rendered for one visitor, before assembly.
 var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// assembly is a page rendered for one visitor with a partHole for each
-// part it refers to, in order.
-type assembly struct{ parts []part }
+// partHole marks, in a page rendered for one visitor, where a shared part
+// goes (random like tokenHole, so no content can contain it).
+var partHole = randomHole()
 
-// ref writes the mark of p to w and records p.
-func (a *assembly) ref(w io.Writer, p part) error {
-	a.parts = append(a.parts, p)
+// assembly is a page rendered for one visitor with a partHole for each
+// shared part it refers to, in order.
+type assembly struct{ parts []*spliced }
+
+// ref writes the mark of sp to w and records sp.
+func (a *assembly) ref(w io.Writer, sp *spliced) error {
+	a.parts = append(a.parts, sp)
 	_, err := io.WriteString(w, partHole)
 	return err
 }
@@ -207,13 +267,14 @@ func (a *assembly) fits(page []byte) bool {
 	return bytes.Count(page, []byte(partHole)) == len(a.parts)
 }
 
-// write writes page, which fits a, with the parts in place of the marks.
-func (a *assembly) write(w io.Writer, gzip bool, page []byte) {
+// write writes page, which fits a, with the parts in place of the marks
+// and token in their holes.
+func (a *assembly) write(w io.Writer, gzip bool, page []byte, token string) {
 	b := newBody(w, gzip)
-	for _, p := range a.parts {
+	for _, sp := range a.parts {
 		i := bytes.Index(page, []byte(partHole))
 		b.own(page[:i])
-		b.kept(p)
+		b.spliced(sp, token)
 		page = page[i+len(partHole):]
 	}
 	b.own(page)

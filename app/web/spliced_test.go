@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"io"
 	"strings"
@@ -16,6 +17,8 @@ func FuzzSpliced(f *testing.F) {
 	f.Add("\x00", "")
 	f.Add("", "a-token-as-long-as-a-real-one-43-characters")
 	f.Add(strings.Repeat("<li class=card>Lamp \x00</li>", 300), "T")
+	f.Add(strings.Repeat("<li class=card>Lamp \x00</li>", 300), strings.Repeat("T", len(tokenHole)))
+	f.Add("<p>\xff\x00\xff\x00</p>", strings.Repeat("T", len(tokenHole)))
 	f.Fuzz(func(t *testing.T, page, token string) {
 		if len(token) > 1000 {
 			return
@@ -47,42 +50,51 @@ func FuzzSpliced(f *testing.F) {
 	})
 }
 
-// A page assembled from kept parts and a visitor's own bytes (runs of any
-// length, compressed or stored) is, gzipped, a valid gzip stream of the
-// whole, and plain, the whole.
+// A page assembled from shared parts (with token holes) and a visitor's
+// own bytes (runs of any length, compressed or stored) is, gzipped, a
+// valid gzip stream of the whole with the token in the holes, and plain,
+// the whole.
 func FuzzAssembly(f *testing.F) {
-	// \x01 separates the runs: the visitor's own, a kept part, their own…
-	f.Add("<header>alice</header>\x01<li>Lamp</li>\x01tok\x01<li>Vase</li>\x01</html>")
-	f.Add("\x01\x01\x01")
-	f.Add("")
-	f.Add(strings.Repeat("<p>own and long enough to be compressed</p>", 20) + "\x01" + strings.Repeat("<li class=card>kept</li>", 200))
-	f.Fuzz(func(t *testing.T, page string) {
+	// \x01 separates the runs: the visitor's own, a shared part, their
+	// own…; \x00 is a token hole in a shared part.
+	tok := strings.Repeat("t", len(tokenHole))
+	f.Add("<header>alice</header>\x01<li>Lamp \x00</li>\x01 own \x01<li>Vase \x00</li>\x01</html>", tok)
+	f.Add("\x01\x01\x01", tok)
+	f.Add("", "")
+	f.Add(strings.Repeat("<p>own and long enough to be compressed</p>", 20)+"\x01"+strings.Repeat("<li class=card>kept \x00</li>", 200), tok)
+	f.Add("\x01<li>\xff\x00\xff</li>\x01", tok)
+	f.Fuzz(func(t *testing.T, page, token string) {
+		if len(token) > 1000 {
+			return
+		}
 		runs := strings.Split(page, "\x01")
 		asm := &assembly{}
-		var marked bytes.Buffer
+		var marked, want strings.Builder
 		for i, r := range runs {
 			if i%2 == 0 {
 				marked.WriteString(r)
+				want.WriteString(r)
 				continue
 			}
-			p, err := newPart([]byte(r))
+			sp, err := newSpliced([]byte(strings.ReplaceAll(r, "\x00", tokenHole)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := asm.ref(&marked, p); err != nil {
+			if err := asm.ref(&marked, sp); err != nil {
 				t.Fatal(err)
 			}
+			want.WriteString(strings.ReplaceAll(r, "\x00", token))
 		}
-		want := strings.Join(runs, "")
-		if !asm.fits(marked.Bytes()) {
+		m := []byte(marked.String())
+		if !asm.fits(m) {
 			t.Fatal("the marks do not fit the parts")
 		}
 		var plain, gz bytes.Buffer
-		asm.write(&plain, false, marked.Bytes())
-		if plain.String() != want {
-			t.Fatalf("plain: %q, want %q", plain.String(), want)
+		asm.write(&plain, false, m, token)
+		if plain.String() != want.String() {
+			t.Fatalf("plain: %q, want %q", plain.String(), want.String())
 		}
-		asm.write(&gz, true, marked.Bytes())
+		asm.write(&gz, true, m, token)
 		zr, err := gzip.NewReader(&gz)
 		if err != nil {
 			t.Fatal(err)
@@ -92,8 +104,34 @@ func FuzzAssembly(f *testing.F) {
 		if err != nil {
 			t.Fatalf("gzip: %v", err)
 		}
-		if string(got) != want {
-			t.Fatalf("gzip: %q, want %q", got, want)
+		if string(got) != want.String() {
+			t.Fatalf("gzip: %q, want %q", got, want.String())
 		}
 	})
+}
+
+// A visitor's own run is deflated once and kept by its content: the same
+// bytes again reuse it, any other bytes get their own.
+func TestOwnRunsAreDeflatedOnceByTheirContent(t *testing.T) {
+	inflate := func(d []byte) string {
+		t.Helper()
+		// A sync-flushed stream: the reader stops at its end.
+		b, err := io.ReadAll(flate.NewReader(bytes.NewReader(append(bytes.Clone(d), 1, 0, 0, 0xff, 0xff))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	alice := []byte(strings.Repeat("<header>alice ₩1,000,000</header>", 40))
+	bob := bytes.Replace(alice, []byte("alice"), []byte("bob"), 1)
+	one, again, other := owned.deflate(alice), owned.deflate(bytes.Clone(alice)), owned.deflate(bob)
+	if &one[0] != &again[0] {
+		t.Error("the same run was deflated twice")
+	}
+	if got := inflate(again); got != string(alice) {
+		t.Errorf("alice's run inflates to %.80q", got)
+	}
+	if got := inflate(other); got != string(bob) {
+		t.Errorf("bob's run inflates to %.80q", got)
+	}
 }
