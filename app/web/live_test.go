@@ -280,6 +280,28 @@ func dialSlowWS(t *testing.T, a *liveApp, id int64) *websocket.Conn {
 	return conn
 }
 
+// waitForBytes waits until conn's socket has bytes to read, and reads
+// none of them.
+func waitForBytes(t *testing.T, conn *websocket.Conn, within time.Duration) {
+	t.Helper()
+	nc := conn.NetConn()
+	rc, err := nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(within))
+	var n int
+	var perr error
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		n, _, perr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return perr != syscall.EAGAIN // else wait until it is readable
+	})
+	if err = errors.Join(err, perr); err != nil || n == 0 {
+		t.Fatalf("waiting for bytes: %d, %v", n, err)
+	}
+}
+
 // lampAndTwoBidders lists an hour-long auction and signs up alice and bob.
 func lampAndTwoBidders(t *testing.T, a *liveApp) (id, alice, bob int64) {
 	t.Helper()
@@ -348,10 +370,11 @@ func TestFramesTheClientTakesInPartsArriveWholeAndInOrder(t *testing.T) {
 
 	conn := dialSlowWS(t, a, id)
 	readFrame(t, conn, 3*time.Second)
-	// 3,000 rows of about 1.6 KB while the page reads nothing: more than
-	// the connection takes (its send buffer grows to tcp_wmem's 4 MB), so
-	// a frame goes out in part, and its rest and the frames after it wait
-	// for the client.
+	// 3,000 rows of about 700 bytes (2.2 MB) while the page reads nothing:
+	// more than the connection takes (the page's tiny window makes the
+	// server's kernel send 576-byte segments, and tcp_wmem's 4 MB of send
+	// buffer then holds only about 1.6 MB of them), so a frame goes out in
+	// part, and its rest and the frames after it wait for the client.
 	const n = 3000
 	var bids []bidIn
 	amount := int64(10_000)
@@ -360,7 +383,15 @@ func TestFramesTheClientTakesInPartsArriveWholeAndInOrder(t *testing.T) {
 		amount += auction.Increment(amount)
 	}
 	commitBurst(t, a.DB, id, bids...)
-	time.Sleep(300 * time.Millisecond)
+	// The page starts reading well after the burst reached it. Its window
+	// (~870 bytes) is one and a half of the 576-byte segments the server's
+	// kernel sends it, which sends the last half only when its persist
+	// timer fires (a retransmission timeout: 200 ms and up). A page that
+	// starts reading before that may not open its window to a whole
+	// segment again for as long as it reads: it then gets ~300 bytes per
+	// timer, 1.4 KB/s, a 700 KB frame in minutes.
+	waitForBytes(t, conn, 10*time.Second)
+	time.Sleep(time.Second)
 	// A ping meanwhile: its pong waits for the frame under way.
 	pong := make(chan string, 1)
 	conn.SetPongHandler(func(s string) error { pong <- s; return nil })
@@ -372,10 +403,19 @@ func TestFramesTheClientTakesInPartsArriveWholeAndInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The hub sends bids that come together in one message; whatever the
-	// split, every row arrives once.
+	// split, every row arrives once. The rows must keep coming (a frame
+	// within wsWriteWait, as long as the server waits for the page) and
+	// all arrive within a minute.
 	var got []int64
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%d of the %d rows arrived", len(got), len(ids))
+		}
+	})
+	end := time.Now().Add(time.Minute)
 	for len(got) < len(ids) {
-		rows := readFrame(t, conn, 5*time.Second).Find("tbody#" + views.BidRowsID + " tr.bid-row")
+		within := min(10*time.Second, time.Until(end))
+		rows := readFrame(t, conn, within).Find("tbody#" + views.BidRowsID + " tr.bid-row")
 		rows.Each(func(_ int, row *goquery.Selection) {
 			id, _ := row.Attr("id")
 			got = append(got, mustInt(t, strings.TrimPrefix(id, "bid-")))
