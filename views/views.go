@@ -64,6 +64,34 @@ type Meta struct {
 // LangURL is this page's absolute URL in language lang ("" for the one
 // without a language: the x-default). Every other query parameter stays.
 func (c Ctx) LangURL(lang string) string {
+	if c.BaseURL != "" && plainPath(c.Path) {
+		// No query to keep and nothing to escape: what parsing would
+		// give, without it (a page links here several times).
+		u := strings.TrimRight(c.BaseURL, "/") + c.Path
+		if lang != "" {
+			u += "?lang=" + url.QueryEscape(lang)
+		}
+		return u
+	}
+	return c.parsedLangURL(lang)
+}
+
+// plainPath reports whether p is a path of unreserved characters and
+// slashes alone (RFC 3986), which parsing leaves as it is.
+func plainPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		b := p[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("/-._~", b) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c Ctx) parsedLangURL(lang string) string {
 	u, err := url.Parse(c.Path)
 	if err != nil || c.BaseURL == "" {
 		return ""
@@ -98,30 +126,33 @@ func (c Ctx) EventsURL() string {
 	if len(c.Watch) == 0 && c.User == nil {
 		return ""
 	}
-	u := "/events?"
+	u := make([]byte, 0, 64+12*len(c.Watch))
+	u = append(u, "/events?"...)
 	for i, id := range c.Watch {
 		if i == 0 {
-			u += "auctions="
+			u = append(u, "auctions="...)
 		} else {
-			u += ","
+			u = append(u, ',')
 		}
-		u += strconv.FormatInt(id, 10)
+		u = strconv.AppendInt(u, id, 10)
 	}
 	if len(c.Watch) > 0 {
-		u += "&"
+		u = append(u, '&')
 		if c.Summaries {
-			u += "summary=1&"
+			u = append(u, "summary=1&"...)
 		}
 	}
 	// The page's language, which may have come from its URL (?lang=):
 	// the stream renders its fragments in it.
-	u += "lang=" + string(c.P.Lang())
+	u = append(u, "lang="...)
+	u = append(u, c.P.Lang()...)
 	if c.User != nil {
 		// Notifications after the ones this page counted come over the
 		// stream (a reconnect sends Last-Event-ID instead).
-		u += "&after=" + strconv.FormatInt(c.LastNote, 10)
+		u = append(u, "&after="...)
+		u = strconv.AppendInt(u, c.LastNote, 10)
 	}
-	return u
+	return string(u)
 }
 
 func id(prefix string, n int64) string { return prefix + strconv.FormatInt(n, 10) }
