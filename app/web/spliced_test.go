@@ -28,25 +28,7 @@ func FuzzSpliced(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := strings.ReplaceAll(page, "\x00", token)
-		var plain, gz bytes.Buffer
-		sp.write(&plain, false, token)
-		if plain.String() != want {
-			t.Fatalf("plain: %q, want %q", plain.String(), want)
-		}
-		sp.write(&gz, true, token)
-		zr, err := gzip.NewReader(&gz)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr.Multistream(false)
-		got, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("gzip: %v", err)
-		}
-		if string(got) != want {
-			t.Fatalf("gzip: %q, want %q", got, want)
-		}
+		checkBody(t, strings.ReplaceAll(page, "\x00", token), func(w io.Writer, gzip bool) { sp.write(w, gzip, token) })
 	})
 }
 
@@ -89,25 +71,32 @@ func FuzzAssembly(f *testing.F) {
 		if !asm.fits(m) {
 			t.Fatal("the marks do not fit the parts")
 		}
-		var plain, gz bytes.Buffer
-		asm.write(&plain, false, m, token)
-		if plain.String() != want.String() {
-			t.Fatalf("plain: %q, want %q", plain.String(), want.String())
-		}
-		asm.write(&gz, true, m, token)
-		zr, err := gzip.NewReader(&gz)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr.Multistream(false)
-		got, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("gzip: %v", err)
-		}
-		if string(got) != want.String() {
-			t.Fatalf("gzip: %q, want %q", got, want.String())
-		}
+		checkBody(t, want.String(), func(w io.Writer, gzip bool) { asm.write(w, gzip, m, token) })
 	})
+}
+
+// checkBody checks that write writes want plain, and as one gzip member
+// whose checksum and size hold.
+func checkBody(t *testing.T, want string, write func(w io.Writer, gzip bool)) {
+	t.Helper()
+	var plain, gz bytes.Buffer
+	write(&plain, false)
+	if plain.String() != want {
+		t.Fatalf("plain: %q, want %q", plain.String(), want)
+	}
+	write(&gz, true)
+	zr, err := gzip.NewReader(&gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr.Multistream(false)
+	got, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	if string(got) != want {
+		t.Fatalf("gzip: %q, want %q", got, want)
+	}
 }
 
 // A visitor's own run is deflated once and kept by its content: the same
