@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/uptrace/bun"
@@ -93,32 +94,19 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return nil
 		}
 	}
-	var asm *assembly
-	if grid != nil && v.User != nil {
-		// A signed-in visitor's page is rendered around the cards they
-		// share with others, which go in as a part.
-		asm = &assembly{}
-	}
-	if l.Grid, err = s.cardWatches(c, v, l, grid, cards, asm); err != nil {
+	comp, shared, err := s.cardWatches(c, v, l, grid, cards)
+	if err != nil {
 		return err
 	}
-	if asm == nil {
+	if shared == nil {
+		l.Grid = comp
 		return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
 	}
-	comp := pages.Home(v, l)
-	if isFragment(c) {
-		comp = pages.HomeBody(v, l)
-	}
-	buf := scratch.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); scratch.Put(buf) }()
-	if err := comp.Render(ctx, buf); err != nil {
-		return err
-	}
-	if !asm.fits(buf.Bytes()) {
-		return errors.New("home: the page's part marks do not match its parts")
-	}
-	sendParts(c, func(w io.Writer, gzip bool) { asm.write(w, gzip, buf.Bytes(), v.CSRF) })
-	return nil
+	// A signed-in visitor's page is rendered around the cards they share
+	// with others, which go in as a part.
+	asm := &assembly{}
+	l.Grid = templ.ComponentFunc(func(_ context.Context, w io.Writer) error { return asm.ref(w, shared) })
+	return pageAssembled(c, asm, v.CSRF, pages.Home(v, l), pages.HomeBody(v, l))
 }
 
 // cardsOf is pg's cards, and the open auctions among them (whose
@@ -134,23 +122,6 @@ func (s *Server) cardsOf(pg auction.Page) ([]pages.Card, []int64) {
 		}
 	}
 	return cards, open
-}
-
-// sendParts answers with the body write writes, gzip-encoded when the
-// client takes it (the compression middleware leaves an encoded body
-// alone).
-func sendParts(c *fiber.Ctx, write func(w io.Writer, gzip bool)) {
-	c.Vary("HX-Request")
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Vary(fiber.HeaderAcceptEncoding)
-	c.Status(fiber.StatusOK)
-	resp := c.Response()
-	resp.ResetBody()
-	gz := c.Request().Header.HasAcceptEncoding("gzip")
-	if gz {
-		c.Set(fiber.HeaderContentEncoding, "gzip")
-	}
-	write(resp.BodyWriter(), gz)
 }
 
 // sellForm is the empty sell form.

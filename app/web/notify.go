@@ -198,23 +198,25 @@ func (s *Server) devMail(c *fiber.Ctx) error {
 
 // cardWatches fills the watch slots of grid, l's cards rendered once for
 // every visitor (nil: not kept), with the signed-in visitor's toggles,
-// themselves kept rendered in r when it is not nil. With asm, the cards
-// and toggles as every visitor watching the same of them sees them are
-// kept too, and go in as a part of asm.
-func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byte, r *renders, asm *assembly) (templ.Component, error) {
+// themselves kept rendered in r when it is not nil. When grid is kept, so
+// are the cards with the toggles as every visitor watching the same of
+// them sees them: they are returned as shared, with tokenHole for the
+// visitor's token, instead of a component.
+func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byte, r *renders) (_ templ.Component, shared *spliced, _ error) {
 	if v.User == nil || len(l.Cards) == 0 {
-		return l.Grid, nil
+		return l.Grid, nil, nil
 	}
+	kept := grid != nil
 	if grid == nil {
 		var buf bytes.Buffer
 		if err := pages.Cards(v, l.Cards, l.Now).Render(c.UserContext(), &buf); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		grid = buf.Bytes()
 	}
 	mine, err := s.personal.get(c.UserContext(), s.DB, v.User.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	watched := mine.watched
 	lang := string(v.P.Lang())
@@ -250,7 +252,7 @@ func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byt
 			}
 		}
 	}
-	if asm != nil {
+	if kept {
 		var set []byte // the indexes of the watched cards
 		for i, card := range l.Cards {
 			if watched[card.ID] {
@@ -262,12 +264,9 @@ func (s *Server) cardWatches(c *fiber.Ctx, v views.Ctx, l pages.List, grid []byt
 			err := fill(c.UserContext(), &buf, tokenHole)
 			return buf.Bytes(), err
 		})
-		if err != nil {
-			return nil, err
-		}
-		if sp != nil {
-			return templ.ComponentFunc(func(_ context.Context, w io.Writer) error { return asm.ref(w, sp) }), nil
+		if err != nil || sp != nil {
+			return nil, sp, err
 		}
 	}
-	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error { return fill(ctx, w, v.CSRF) }), nil
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error { return fill(ctx, w, v.CSRF) }), nil, nil
 }

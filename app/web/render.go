@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 
@@ -111,6 +113,26 @@ func page(c *fiber.Ctx, status int, full, fragment templ.Component) error {
 	return render(c, status, full)
 }
 
+// pageAssembled is page for a page holding the marks of asm's parts:
+// rendered, then written with the parts in place and token in their
+// holes.
+func pageAssembled(c *fiber.Ctx, asm *assembly, token string, full, fragment templ.Component) error {
+	comp := full
+	if isFragment(c) {
+		comp = fragment
+	}
+	buf := scratch.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); scratch.Put(buf) }()
+	if err := comp.Render(c.UserContext(), buf); err != nil {
+		return err
+	}
+	if !asm.fits(buf.Bytes()) {
+		return errors.New("the page's part marks do not match its parts")
+	}
+	sendParts(c, func(w io.Writer, gzip bool) { asm.write(w, gzip, buf.Bytes(), token) })
+	return nil
+}
+
 // pageError is a refusal answered with status and a specific catalog
 // message on the one error page (e.g. the CSRF or sign-in state pages).
 type pageError struct {
@@ -181,4 +203,21 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 func (s *Server) notFound(c *fiber.Ctx) error {
 	c.Locals(localUnmatched, true)
 	return fiber.ErrNotFound
+}
+
+// sendParts answers with the body write writes, gzip-encoded when the
+// client takes it (the compression middleware leaves an encoded body
+// alone).
+func sendParts(c *fiber.Ctx, write func(w io.Writer, gzip bool)) {
+	c.Vary("HX-Request")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Vary(fiber.HeaderAcceptEncoding)
+	c.Status(fiber.StatusOK)
+	resp := c.Response()
+	resp.ResetBody()
+	gz := c.Request().Header.HasAcceptEncoding("gzip")
+	if gz {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+	}
+	write(resp.BodyWriter(), gz)
 }
