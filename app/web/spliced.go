@@ -31,6 +31,10 @@ import (
 type spliced struct {
 	plain    [][]byte
 	deflated [][]byte
+	// crcs are the pieces' CRC-32s, shifts their lengths as operators
+	// (see crcAppend): a response's checksum takes them in without
+	// reading the pieces again.
+	crcs, shifts []uint32
 }
 
 // tokenHole stands in for the CSRF token while a shared page renders: as
@@ -79,6 +83,8 @@ func newSpliced(page []byte) (*spliced, error) {
 		}
 		sp.deflated = append(sp.deflated, bytes.Clone(buf.Bytes()))
 		buf.Reset()
+		sp.crcs = append(sp.crcs, crc32.ChecksumIEEE(piece))
+		sp.shifts = append(sp.shifts, crcShift(len(piece)))
 	}
 	return sp, nil
 }
@@ -145,7 +151,8 @@ func (b *body) spliced(sp *spliced, token string) {
 			b.stored([]byte(token), false)
 		}
 		b.w.Write(sp.deflated[i])
-		b.count(piece)
+		b.crc = crcAppend(b.crc, sp.shifts[i], sp.crcs[i])
+		b.size += len(piece)
 	}
 }
 
@@ -209,6 +216,55 @@ func (c *ownCache) deflate(s []byte) []byte {
 	}
 	c.runs[h] = r
 	return r.deflated
+}
+
+// The CRC-32 of two runs of bytes, from their own CRCs and the second's
+// length (as zlib's crc32_combine): crcAppend(crc(a), crcShift(len(b)),
+// crc(b)) == crc(a+b). Polynomials are in the reflected bit order of
+// hash/crc32's IEEE table.
+
+// crcAppend is the CRC of a run whose CRC is crc, followed by a run of
+// the length shift stands for whose CRC is next.
+func crcAppend(crc, shift, next uint32) uint32 { return mulModP(shift, crc) ^ next }
+
+// crcShift is x^(8n) mod P: appending n bytes, as an operator on a CRC.
+func crcShift(n int) uint32 {
+	p := uint32(1) << 31 // x^0
+	for k := 3; n > 0; n, k = n>>1, k+1 {
+		if n&1 != 0 {
+			p = mulModP(x2n[k&31], p)
+		}
+	}
+	return p
+}
+
+// x2n[k] is x^(2^k) mod P.
+var x2n = func() (t [32]uint32) {
+	p := uint32(1) << 30 // x^1
+	for k := range t {
+		t[k] = p
+		p = mulModP(p, p)
+	}
+	return t
+}()
+
+// mulModP multiplies a and b modulo the CRC polynomial.
+func mulModP(a, b uint32) uint32 {
+	var p uint32
+	for m := uint32(1) << 31; m != 0; m >>= 1 {
+		if a&m != 0 {
+			p ^= b
+			if a&(m-1) == 0 {
+				break
+			}
+		}
+		if b&1 != 0 {
+			b = b>>1 ^ crc32.IEEE
+		} else {
+			b >>= 1
+		}
+	}
+	return p
 }
 
 func (b *body) count(s []byte) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
+	"hash/crc32"
 	"io"
 	"strings"
 	"testing"
@@ -122,5 +123,21 @@ func TestOwnRunsAreDeflatedOnceByTheirContent(t *testing.T) {
 	}
 	if got := inflate(other); got != string(bob) {
 		t.Errorf("bob's run inflates to %.80q", got)
+	}
+}
+
+// A shared piece's checksum goes into a response's without reading the
+// piece again: the CRC of a+b from the CRCs of a and b.
+func TestCRCOfARunFollowedByAnother(t *testing.T) {
+	data := make([]byte, 70000)
+	for i := range data {
+		data[i] = byte(i*7 + i>>8)
+	}
+	for _, cut := range [][2]int{{0, 0}, {0, 1}, {1, 1}, {5, 43}, {100, 4096}, {0, 70000}, {33333, 70000}, {69999, 70000}} {
+		a, b := data[:cut[0]], data[cut[0]:cut[1]]
+		got := crcAppend(crc32.ChecksumIEEE(a), crcShift(len(b)), crc32.ChecksumIEEE(b))
+		if want := crc32.ChecksumIEEE(data[:cut[1]]); got != want {
+			t.Errorf("cut %v: %08x, want %08x", cut, got, want)
+		}
 	}
 }
