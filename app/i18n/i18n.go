@@ -4,11 +4,11 @@ package i18n
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 	_ "time/tzdata" // the site's zone must load on machines without zoneinfo
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // Lang is a language Gavel speaks.
@@ -71,12 +71,11 @@ func Choose(cookie, acceptLanguage string) Lang {
 // Printer renders messages, numbers, money and times in one language.
 type Printer struct {
 	lang Lang
-	num  *message.Printer
 }
 
 var printers = map[Lang]*Printer{
-	Korean:  {lang: Korean, num: message.NewPrinter(language.Korean)},
-	English: {lang: English, num: message.NewPrinter(language.English)},
+	Korean:  {lang: Korean},
+	English: {lang: English},
 }
 
 // For returns the printer of lang (Korean for an unknown one).
@@ -109,14 +108,42 @@ func (p *Printer) T(key string, args ...any) string {
 }
 
 // Number formats n with the language's digit grouping: 1,234,000.
-func (p *Printer) Number(n int64) string { return p.num.Sprintf("%d", n) }
+func (p *Printer) Number(n int64) string {
+	var buf [32]byte
+	return string(appendGrouped(sign(buf[:0], n), n))
+}
 
 // Money formats an amount of won: ₩1,234,000.
 func (p *Printer) Money(n int64) string {
+	var buf [32]byte
+	return string(appendGrouped(append(sign(buf[:0], n), "₩"...), n))
+}
+
+func sign(b []byte, n int64) []byte {
 	if n < 0 {
-		return "-₩" + p.Number(-n)
+		return append(b, '-')
 	}
-	return "₩" + p.Number(n)
+	return b
+}
+
+// appendGrouped appends n's magnitude in digits grouped by three with
+// commas, as both languages write it (1,234,000). Pages show many
+// amounts, so this is done by hand rather than through a formatting
+// library.
+func appendGrouped(b []byte, n int64) []byte {
+	m := uint64(n)
+	if n < 0 {
+		m = -m // also right for math.MinInt64
+	}
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], m, 10)
+	for i, c := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // Time formats t as a date and time in the site's zone.

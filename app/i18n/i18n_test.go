@@ -1,12 +1,16 @@
 package i18n
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 func TestChooseLanguageCookieThenAcceptLanguageThenKorean(t *testing.T) {
@@ -47,6 +51,28 @@ func TestMoneyAndNumbersPerLanguage(t *testing.T) {
 	}
 	if got := For(English).Remaining(-time.Second); got != "00:00:00" {
 		t.Errorf("negative Remaining = %q", got)
+	}
+}
+
+// Numbers are grouped as golang.org/x/text/message groups them for each
+// language (which Number used until it was done by hand, for speed).
+func TestNumbersAreGroupedAsTheLanguageGroupsThem(t *testing.T) {
+	ns := []int64{0, 1, -1, 9, 10, 99, 100, 999, 1000, -1000, 9999, 10000, 123456, 999999, 1000000,
+		1234567, -1234567, 1 << 40, math.MaxInt64, math.MinInt64 + 1}
+	for n := int64(1); n < math.MaxInt64/7; n = n*7 + 3 {
+		ns = append(ns, n, -n, n+1)
+	}
+	for _, l := range Langs {
+		ref := message.NewPrinter(language.Make(string(l)))
+		p := For(l)
+		for _, n := range ns {
+			if got, want := p.Number(n), ref.Sprintf("%d", n); got != want {
+				t.Errorf("%s: Number(%d) = %q, want %q", l, n, got, want)
+			}
+		}
+	}
+	if got := For(Korean).Money(math.MinInt64); got != "-₩9,223,372,036,854,775,808" {
+		t.Errorf("Money(MinInt64) = %q", got)
 	}
 }
 
