@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ type options struct {
 	scenarios string
 	items     int
 	roomBids  int
+	profile   string
 }
 
 func main() {
@@ -75,8 +77,21 @@ func main() {
 	flag.StringVar(&o.scenarios, "s", "front,front-signed,room,hot", "scenarios to run, in order")
 	flag.IntVar(&o.items, "items", 20, "open items listed for the front page")
 	flag.IntVar(&o.roomBids, "room-bids", 200, "bids on the room scenario's auction")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write the tool's own CPU profile to this file")
 	flag.Parse()
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(o); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
