@@ -108,42 +108,31 @@ func (p *Printer) T(key string, args ...any) string {
 }
 
 // Number formats n with the language's digit grouping: 1,234,000.
-func (p *Printer) Number(n int64) string {
-	var buf [32]byte
-	return string(appendGrouped(sign(buf[:0], n), n))
-}
+func (p *Printer) Number(n int64) string { return grouped(n, "") }
 
 // Money formats an amount of won: ₩1,234,000.
-func (p *Printer) Money(n int64) string {
+func (p *Printer) Money(n int64) string { return grouped(n, "₩") }
+
+// grouped is n's sign, unit, then its digits grouped by three with commas,
+// as both languages write them (-₩1,234,000). Pages show many amounts, so
+// this is done by hand rather than through a formatting library.
+func grouped(n int64, unit string) string {
 	var buf [32]byte
-	return string(appendGrouped(append(sign(buf[:0], n), "₩"...), n))
-}
-
-func sign(b []byte, n int64) []byte {
-	if n < 0 {
-		return append(b, '-')
-	}
-	return b
-}
-
-// appendGrouped appends n's magnitude in digits grouped by three with
-// commas, as both languages write it (1,234,000). Pages show many
-// amounts, so this is done by hand rather than through a formatting
-// library.
-func appendGrouped(b []byte, n int64) []byte {
+	b := buf[:0]
 	m := uint64(n)
 	if n < 0 {
-		m = -m // also right for math.MinInt64
+		b, m = append(b, '-'), -m // also right for math.MinInt64
 	}
-	var digits [20]byte
-	d := strconv.AppendUint(digits[:0], m, 10)
-	for i, c := range d {
-		if i > 0 && (len(d)-i)%3 == 0 {
+	b = append(b, unit...)
+	var db [20]byte
+	digits := strconv.AppendUint(db[:0], m, 10)
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
 			b = append(b, ',')
 		}
 		b = append(b, c)
 	}
-	return b
+	return string(b)
 }
 
 // Time formats t as a date and time in the site's zone.

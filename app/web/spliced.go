@@ -218,13 +218,10 @@ func (c *ownCache) deflate(s []byte) []byte {
 	return r.deflated
 }
 
-// The CRC-32 of two runs of bytes, from their own CRCs and the second's
-// length (as zlib's crc32_combine): crcAppend(crc(a), crcShift(len(b)),
-// crc(b)) == crc(a+b). Polynomials are in the reflected bit order of
-// hash/crc32's IEEE table.
-
-// crcAppend is the CRC of a run whose CRC is crc, followed by a run of
-// the length shift stands for whose CRC is next.
+// crcAppend is the CRC-32 of a run whose CRC is crc followed by a run of
+// the length shift stands for whose CRC is next, as zlib's crc32_combine:
+// crcAppend(crc(a), crcShift(len(b)), crc(b)) == crc(a+b). Polynomials
+// are in the reflected bit order of hash/crc32's IEEE table.
 func crcAppend(crc, shift, next uint32) uint32 { return mulModP(shift, crc) ^ next }
 
 // crcShift is x^(8n) mod P: appending n bytes, as an operator on a CRC.
