@@ -248,6 +248,8 @@ func (b *Bidder) writeAndCommit(ctx context.Context, pc *pgx.Conn, l *Lot, now t
 		ev.BidderID, ev.Bidder, ev.Amount, ev.Auto = r.BidderID, l.Accounts[r.BidderID].Nick, r.Amount, r.Auto
 		ev.Message, ev.At, ev.PrevLeader, ev.Purchase = r.Message, now, r.PrevLeader, r.Purchase
 		ev.ReserveMet = reserveMet(l.Reserve, r.BidCount, r.Price)
+		// A purchase's closing follows its row in this transaction.
+		ev.More = k < n-1 || l.EndReason == ReasonBought
 		var err error
 		if payloads[k], err = encodeEvent(ev); err != nil {
 			return nil, err

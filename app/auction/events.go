@@ -57,4 +57,8 @@ type Event struct {
 	Message    string    `json:"message,omitempty"`
 	At         time.Time `json:"at,omitzero"`
 	PrevLeader int64     `json:"prev_leader,omitempty"`
+
+	// More says that another event of the same transaction follows, so
+	// that a listener can apply the transaction as one change.
+	More bool `json:"more,omitempty"`
 }

@@ -282,6 +282,15 @@ func TestAcceptedBidIsNotifiedWithTheStateAfterIt(t *testing.T) {
 	if ev := readEvent(t, conn); ev.Kind != auction.EventClosed || ev.AuctionID != other || ev.Status != auction.StatusCancelled {
 		t.Errorf("after a refusal, got %+v", ev)
 	}
+
+	// Alice's bid and bob's automatic answer are one transaction: the
+	// first event says that another follows, the last does not.
+	if p, err := b.PlaceBid(f.ctx, auction.BidInput{AuctionID: id, BidderID: alice, Amount: 20_000}); err != nil || len(p.Bids) != 2 {
+		t.Fatalf("alice against bob's maximum: %+v, %v", p, err)
+	}
+	if e1, e2 := readEvent(t, conn), readEvent(t, conn); !e1.More || e1.Bidder != "alice" || e2.More || !e2.Auto || e2.Bidder != "bob" {
+		t.Errorf("one transaction's events: %+v then %+v", e1, e2)
+	}
 }
 
 func readEvent(t *testing.T, conn *pgx.Conn) auction.Event {

@@ -23,9 +23,11 @@ type note struct {
 const maxBatch = 1024
 
 // dispatch applies notifications in order. It takes every one already
-// waiting as one batch, so that the bids of one transaction (the bid
-// writer commits up to a hundred at once) reach each socket as one
-// message, not as a burst that would overflow its queue.
+// waiting as one batch, and waits for the rest of a transaction whose
+// events are not all in yet (auction.Event.More), so that the bids of one
+// transaction (the bid writer commits up to a hundred at once) reach each
+// socket as one message, never a state halfway through it, nor a burst
+// that would overflow its queue.
 func (h *Hub) dispatch(ctx context.Context) {
 	batch := make([]auction.Event, 0, 64)
 	for {
@@ -46,6 +48,16 @@ func (h *Hub) dispatch(ctx context.Context) {
 			}
 			if len(batch) >= maxBatch {
 				break
+			}
+			// PostgreSQL delivers a transaction's notifications together:
+			// the rest are a moment away, or a resync stands for them.
+			if len(batch) > 0 && batch[len(batch)-1].More {
+				select {
+				case n = <-h.notes:
+					continue
+				case <-ctx.Done():
+					return
+				}
 			}
 			select {
 			case n = <-h.notes:
