@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"gavel/app/i18n"
 )
 
@@ -51,6 +53,26 @@ type Ctx struct {
 	// sends new ones.
 	Unread   int
 	LastNote int64
+	// Slots, when set, renders the page once for every signed-in visitor
+	// of its address: each part that is the visitor's own (Slot) is
+	// written as Slots followed by the part's kind, and filled in per
+	// request.
+	Slots string
+}
+
+// The kinds of a page's slots.
+const (
+	SlotCorner = 'c' // the header's corner: the bell and the user box
+	SlotAfter  = 'a' // the newest notification's id in the stream's URL
+	SlotGrid   = 'g' // a list's cards with the visitor's watch toggles
+)
+
+// Slot is comp, or, when c.Slots is set, the mark of a slot of kind.
+func (c Ctx) Slot(kind byte, comp templ.Component) templ.Component {
+	if c.Slots == "" {
+		return comp
+	}
+	return templ.Raw(c.Slots + string(kind))
 }
 
 // Meta is what a page says of itself to crawlers and to the link previews
@@ -150,7 +172,12 @@ func (c Ctx) EventsURL() string {
 		// Notifications after the ones this page counted come over the
 		// stream (a reconnect sends Last-Event-ID instead).
 		u = append(u, "&after="...)
-		u = strconv.AppendInt(u, c.LastNote, 10)
+		if c.Slots != "" {
+			u = append(u, c.Slots...)
+			u = append(u, SlotAfter)
+		} else {
+			u = strconv.AppendInt(u, c.LastNote, 10)
+		}
 	}
 	return string(u)
 }

@@ -17,6 +17,7 @@ import (
 	"gavel/app/auction"
 	"gavel/app/media"
 	"gavel/views"
+	"gavel/views/layout"
 	"gavel/views/pages"
 	"gavel/views/parts"
 )
@@ -102,12 +103,84 @@ func (s *Server) home(c *fiber.Ctx) error {
 		l.Grid = comp
 		return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
 	}
+	if sh := s.signedInShell(c, v, l, cards); sh != nil {
+		var corner bytes.Buffer
+		if err := layout.Corner(v).Render(ctx, &corner); err != nil {
+			return err
+		}
+		sendParts(c, func(w io.Writer, gzip bool) { writeShell(w, gzip, sh, v, corner.Bytes(), shared) })
+		return nil
+	}
 	// A signed-in visitor's page is rendered around the cards they share
 	// with others, which go in as a part.
 	asm := &assembly{}
 	l.Grid = templ.ComponentFunc(func(_ context.Context, w io.Writer) error { return asm.ref(w, shared) })
 	return pageAssembled(c, asm, v.CSRF, pages.Home(v, l), pages.HomeBody(v, l))
 }
+
+// signedInShell is the front page as every signed-in visitor of its
+// address sees it, but for its slots (their header's corner, their
+// stream's URL, their toggles on the cards), rendered once per change of
+// the list; nil when there is none to share (a flash to show, no more
+// addresses kept, a page that cannot be shared).
+//
+// It is rendered for a stand-in user whose name no page contains: a
+// page that shows it has something of the visitor's own outside the slots,
+// and is not shared.
+func (s *Server) signedInShell(c *fiber.Ctx, v views.Ctx, l pages.List, r *renders) *shell {
+	if r == nil || v.Flash != nil {
+		return nil
+	}
+	k := sharedKey{lang: string(v.P.Lang()), uri: v.Path, fragment: isFragment(c)}
+	return r.shell(k, func() ([]byte, error) {
+		b, err := homeShell(c.UserContext(), v, l, k.fragment)
+		if err != nil {
+			s.Log.Error("the signed-in front page is not shared", "err", err)
+		}
+		return b, err
+	})
+}
+
+// homeShell renders the front page (its body alone when fragment) as the
+// shell signed-in visitor v shares with the others.
+func homeShell(ctx context.Context, v views.Ctx, l pages.List, fragment bool) ([]byte, error) {
+	v.User = &views.User{ID: -1, Nick: standIn}
+	v.CSRF, v.Slots, v.Unread, v.LastNote = tokenHole, slotHole, 0, 0
+	l.Grid = v.Slot(views.SlotGrid, nil)
+	comp := pages.Home(v, l)
+	if fragment {
+		comp = pages.HomeBody(v, l)
+	}
+	var buf bytes.Buffer
+	if err := comp.Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	if bytes.Contains(buf.Bytes(), []byte(standIn)) {
+		return nil, errors.New("it shows the visitor outside its slots")
+	}
+	return buf.Bytes(), nil
+}
+
+// writeShell writes sh for visitor v: their token in its holes, and in its
+// slots their header's corner (rendered), their stream's URL and grid,
+// the cards with their toggles.
+func writeShell(w io.Writer, gzip bool, sh *shell, v views.Ctx, corner []byte, grid *spliced) {
+	sh.write(w, gzip, v.CSRF, func(b *body, kind byte) {
+		switch kind {
+		case views.SlotCorner:
+			b.own(corner)
+		case views.SlotAfter:
+			b.own(strconv.AppendInt(nil, v.LastNote, 10))
+		case views.SlotGrid:
+			b.spliced(grid, v.CSRF)
+		}
+	})
+}
+
+// standIn is the name of the user a shared signed-in page is rendered for
+// (random, so no content contains it; letters only, so no escaping
+// changes it).
+var standIn = "u" + strings.NewReplacer("-", "x", "_", "y").Replace(randomHole()[:16])
 
 // cardsOf is pg's cards, and the open auctions among them (whose
 // countdowns the page streams).

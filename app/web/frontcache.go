@@ -40,8 +40,9 @@ const (
 // the highest bid count wins). Nothing is kept while that connection is
 // down. A signed-out visitor's whole page is rendered once per language,
 // address and second, and served with their own CSRF token spliced in
-// (spliced); a signed-in visitor's is rendered per request around the
-// shared cards, with their own header and watch toggles.
+// (spliced); a signed-in visitor's is a shell every signed-in visitor
+// shares, rendered once per language and address, with their own header
+// corner, stream URL and cards with their watch toggles in its slots.
 type listCache struct {
 	cache   *auth.Cache // Listening(); nil: never cache
 	metrics *metrics.Metrics
@@ -79,6 +80,8 @@ type renders struct {
 	pagesMu sync.Mutex
 	pages   map[sharedKey]sharedPage
 	buttons map[buttonKey][][]byte
+	// The page as signed-in visitors share it, but for its slots.
+	shells map[sharedKey]*shell
 
 	// The cards with the toggles, per set of watched cards.
 	gridsMu sync.Mutex
@@ -112,6 +115,26 @@ func (r *renders) page(k sharedKey, sec int64, render func() ([]byte, error)) (*
 	r.pagesMu.Lock()
 	defer r.pagesMu.Unlock()
 	return keepSpliced(&r.pages, k, maxSharedPages, sec, render)
+}
+
+// shell returns the shell under k, building it from render's page when
+// it has none; nil (render it yourself) when r keeps no more addresses, or
+// when the page cannot be a shell (render failed: it is not tried again).
+func (r *renders) shell(k sharedKey, render func() ([]byte, error)) *shell {
+	r.pagesMu.Lock()
+	defer r.pagesMu.Unlock()
+	f, _ := keepIn(&r.shells, k, maxSharedPages, func(*shell) bool { return true }, func() (*shell, error) {
+		b, err := render()
+		if err != nil {
+			return nil, nil
+		}
+		f, err := newShell(b)
+		if err != nil {
+			return nil, nil
+		}
+		return f, nil
+	})
+	return f
 }
 
 // keepSpliced is keepIn for HTML rendered during second sec with

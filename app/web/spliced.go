@@ -31,10 +31,11 @@ import (
 type spliced struct {
 	plain    [][]byte
 	deflated [][]byte
-	// crcs are the pieces' CRC-32s, shifts their lengths as operators
-	// (see crcAppend): a response's checksum takes them in without
+	// crcs are the pieces' CRC-32s, and appends the operators that take
+	// each into a checksum: a response's checksum takes them in without
 	// reading the pieces again.
-	crcs, shifts []uint32
+	crcs    []uint32
+	appends []*crcAppender
 }
 
 // tokenHole stands in for the CSRF token while a shared page renders: as
@@ -84,7 +85,7 @@ func newSpliced(page []byte) (*spliced, error) {
 		sp.deflated = append(sp.deflated, bytes.Clone(buf.Bytes()))
 		buf.Reset()
 		sp.crcs = append(sp.crcs, crc32.ChecksumIEEE(piece))
-		sp.shifts = append(sp.shifts, crcShift(len(piece)))
+		sp.appends = append(sp.appends, newCRCAppender(len(piece)))
 	}
 	return sp, nil
 }
@@ -115,6 +116,9 @@ type body struct {
 	gzip bool
 	crc  uint32
 	size int
+	// tokenBlock is token as a stored block, made once per response.
+	token      string
+	tokenBlock []byte
 }
 
 // gzipHeader is a gzip member's header: deflate, no name, no time, unknown
@@ -145,13 +149,16 @@ func (b *body) spliced(sp *spliced, token string) {
 		}
 		return
 	}
+	if b.tokenBlock == nil || b.token != token {
+		b.token, b.tokenBlock = token, append(storedHeader(nil, len(token), false), token...)
+	}
 	for i, piece := range sp.plain {
 		if i > 0 {
-			b.count([]byte(token))
-			b.stored([]byte(token), false)
+			b.count(b.tokenBlock[5:])
+			b.w.Write(b.tokenBlock)
 		}
 		b.w.Write(sp.deflated[i])
-		b.crc = crcAppend(b.crc, sp.shifts[i], sp.crcs[i])
+		b.crc = sp.appends[i].append(b.crc, sp.crcs[i])
 		b.size += len(piece)
 	}
 }
@@ -218,11 +225,31 @@ func (c *ownCache) deflate(s []byte) []byte {
 	return r.deflated
 }
 
-// crcAppend is the CRC-32 of a run whose CRC is crc followed by a run of
-// the length shift stands for whose CRC is next, as zlib's crc32_combine:
-// crcAppend(crc(a), crcShift(len(b)), crc(b)) == crc(a+b). Polynomials
-// are in the reflected bit order of hash/crc32's IEEE table.
-func crcAppend(crc, shift, next uint32) uint32 { return mulModP(shift, crc) ^ next }
+// crcAppender appends a run of one length to a CRC-32, as zlib's
+// crc32_combine: newCRCAppender(len(b)).append(crc(a), crc(b)) ==
+// crc(a+b). The CRC of a followed by len(b) zero bytes is crc(a) times
+// x^(8·len(b)) modulo the polynomial, a linear map of crc(a)'s bits, kept
+// as a table of what it makes of each 4 of them. Polynomials are in the
+// reflected bit order of hash/crc32's IEEE table.
+type crcAppender [8][16]uint32
+
+func newCRCAppender(n int) *crcAppender {
+	shift := crcShift(n)
+	a := new(crcAppender)
+	for j := range a {
+		for k := 1; k < 16; k++ {
+			a[j][k] = mulModP(shift, uint32(k)<<(4*j))
+		}
+	}
+	return a
+}
+
+// append is the CRC of a run whose CRC is crc followed by a run of a's
+// length whose CRC is next.
+func (a *crcAppender) append(crc, next uint32) uint32 {
+	return a[0][crc&15] ^ a[1][crc>>4&15] ^ a[2][crc>>8&15] ^ a[3][crc>>12&15] ^
+		a[4][crc>>16&15] ^ a[5][crc>>20&15] ^ a[6][crc>>24&15] ^ a[7][crc>>28] ^ next
+}
 
 // crcShift is x^(8n) mod P: appending n bytes, as an operator on a CRC.
 func crcShift(n int) uint32 {
@@ -269,19 +296,24 @@ func (b *body) count(s []byte) {
 	b.size += len(s)
 }
 
-// stored writes s (at most 65,535 bytes) as a stored block (RFC 1951
-// 3.2.4): three header bits padded to the byte, then LEN and its
-// complement.
+// stored writes s (at most 65,535 bytes) as a stored block.
 func (b *body) stored(s []byte, final bool) {
 	var h [5]byte
-	if final {
-		h[0] = 1
-	}
-	n := uint16(len(s))
-	binary.LittleEndian.PutUint16(h[1:], n)
-	binary.LittleEndian.PutUint16(h[3:], ^n)
-	b.w.Write(h[:])
+	b.w.Write(storedHeader(h[:0], len(s), final))
 	b.w.Write(s)
+}
+
+// storedHeader appends to dst the header of a stored block of n bytes
+// (RFC 1951 3.2.4): three header bits padded to the byte, then LEN and
+// its complement.
+func storedHeader(dst []byte, n int, final bool) []byte {
+	var h byte
+	if final {
+		h = 1
+	}
+	dst = append(dst, h)
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(n))
+	return binary.LittleEndian.AppendUint16(dst, ^uint16(n))
 }
 
 // close ends the stream: an empty final block, and the gzip trailer.
@@ -331,5 +363,55 @@ func (a *assembly) write(w io.Writer, gzip bool, page []byte, token string) {
 		page = page[i+len(partHole):]
 	}
 	b.own(page)
+	b.close()
+}
+
+// slotHole marks, in a page rendered once for every signed-in visitor
+// (views.Ctx.Slots), where a part of the visitor's own goes; the byte after
+// it says which (views.Slot*).
+var slotHole = randomHole()
+
+// shell is a page shared by every signed-in visitor of an address but for
+// its slots: the pieces between them, spliced for the visitor's token, and
+// the slots' kinds in order.
+type shell struct {
+	pieces []*spliced
+	slots  []byte
+}
+
+// newShell cuts page at each slot mark.
+func newShell(page []byte) (*shell, error) {
+	f := &shell{}
+	for {
+		i := bytes.Index(page, []byte(slotHole))
+		if i < 0 || i+len(slotHole) == len(page) {
+			break
+		}
+		sp, err := newSpliced(page[:i])
+		if err != nil {
+			return nil, err
+		}
+		f.pieces = append(f.pieces, sp)
+		f.slots = append(f.slots, page[i+len(slotHole)])
+		page = page[i+len(slotHole)+1:]
+	}
+	sp, err := newSpliced(page)
+	if err != nil {
+		return nil, err
+	}
+	f.pieces = append(f.pieces, sp)
+	return f, nil
+}
+
+// write writes the page with token in every hole and fill's bytes in each
+// slot: fill writes slot kind to b (b.own, b.spliced).
+func (f *shell) write(w io.Writer, gzip bool, token string, fill func(b *body, kind byte)) {
+	b := newBody(w, gzip)
+	for i, sp := range f.pieces {
+		if i > 0 {
+			fill(b, f.slots[i-1])
+		}
+		b.spliced(sp, token)
+	}
 	b.close()
 }

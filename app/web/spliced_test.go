@@ -135,7 +135,7 @@ func TestCRCOfARunFollowedByAnother(t *testing.T) {
 	}
 	for _, cut := range [][2]int{{0, 0}, {0, 1}, {1, 1}, {5, 43}, {100, 4096}, {0, 70000}, {33333, 70000}, {69999, 70000}} {
 		a, b := data[:cut[0]], data[cut[0]:cut[1]]
-		got := crcAppend(crc32.ChecksumIEEE(a), crcShift(len(b)), crc32.ChecksumIEEE(b))
+		got := newCRCAppender(len(b)).append(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b))
 		if want := crc32.ChecksumIEEE(data[:cut[1]]); got != want {
 			t.Errorf("cut %v: %08x, want %08x", cut, got, want)
 		}
