@@ -15,8 +15,9 @@ import (
 )
 
 // Channel is where the database announces changed users ("u:ID", and
-// "n:ID" too when the nickname changed) and ended or changed sessions
-// ("s:KEY"); the triggers of migration 0003 send them.
+// "n:ID" too when the nickname changed; "m:ID:BALANCE:COMMITTED:SEQ" when
+// only their money moved) and ended or changed sessions ("s:KEY"); the
+// triggers of migrations 0003 and 0052 send them.
 const Channel = "gavel_auth"
 
 // Cache bounds.
@@ -202,6 +203,19 @@ func (c *Cache) ForgetUser(id int64) {
 	c.mu.Unlock()
 }
 
+// patchMoney sets the balance and committed amount of user id's copy, if
+// one is kept. Reads under way may not store theirs: they may have read
+// the row before the change.
+func (c *Cache) patchMoney(id, balance, committed int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	if e, ok := c.users[id]; ok {
+		e.u.Balance, e.u.Committed = balance, committed
+		c.users[id] = e
+	}
+}
+
 // Forget drops everything kept here (the notices of a change this instance
 // made may still be on their way).
 func (c *Cache) Forget() { c.clear() }
@@ -224,6 +238,18 @@ func (c *Cache) apply(payload string) {
 		if id, err := strconv.ParseInt(key, 10, 64); err == nil {
 			c.ForgetUser(id)
 			return
+		}
+		c.clear()
+	case ok && kind == "m":
+		// Only the money moved: "ID:BALANCE:COMMITTED:SEQ".
+		if f := strings.Split(key, ":"); len(f) == 4 {
+			id, err1 := strconv.ParseInt(f[0], 10, 64)
+			balance, err2 := strconv.ParseInt(f[1], 10, 64)
+			committed, err3 := strconv.ParseInt(f[2], 10, 64)
+			if err1 == nil && err2 == nil && err3 == nil {
+				c.patchMoney(id, balance, committed)
+				return
+			}
 		}
 		c.clear()
 	case ok && kind == "n":

@@ -22,6 +22,7 @@ import (
 
 	"gavel/app/auth"
 	"gavel/app/db/dbtest"
+	"gavel/app/i18n"
 	"gavel/app/web"
 )
 
@@ -714,6 +715,45 @@ func TestABidsAnswerDoesNotReadTheAuctionBack(t *testing.T) {
 	for _, q := range sent {
 		if strings.Contains(q, "FROM maximums") {
 			t.Errorf("a second refusal read the bidder's maximum again: %s", q)
+		}
+	}
+}
+
+// A change of a user's money alone (a deposit, a maximum committed or
+// released) reaches every instance with the new amounts: the cached copy is
+// patched, the page shows them within a second, and the user is not read
+// again.
+func TestAMoneyChangePatchesTheCachedUserWithoutReadingIt(t *testing.T) {
+	t.Parallel()
+	rec := &statements{}
+	a := listening(t, start(t, nil, countingDB(t, rec)))
+	alice := a.as(t, "alice")
+	balance := func() string {
+		_, doc := alice.get(t, "/wallet")
+		return strings.TrimSpace(doc.Find(`[data-testid="user-box"] [data-testid="balance"]`).Text())
+	}
+	before := balance()
+	balance() // the user is cached from here on
+	rec.take()
+	// As another instance's transaction would: the ledger moves the balance.
+	if _, err := a.DB.Exec(`INSERT INTO ledger (user_id, kind, amount) SELECT id, 'deposit', 123457 FROM users WHERE nick = 'alice'`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for balance() == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the balance still shows %s a second after a deposit", before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var want int64
+	a.DB.NewRaw(`SELECT balance FROM users WHERE nick = 'alice'`).Scan(context.Background(), &want)
+	if got := balance(); !strings.Contains(got, i18n.For(i18n.Korean).Money(want)) && !strings.Contains(got, i18n.For(i18n.English).Money(want)) {
+		t.Errorf("the balance shows %q, the database %d", got, want)
+	}
+	for _, q := range rec.take() {
+		if strings.Contains(q, "FROM users WHERE id = $1") {
+			t.Errorf("the cached user was read again: %s", q)
 		}
 	}
 }
