@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"gavel/app/auth"
+	"gavel/app/auction"
 	"gavel/app/db/dbtest"
 	"gavel/app/i18n"
 	"gavel/app/web"
@@ -754,6 +755,40 @@ func TestAMoneyChangePatchesTheCachedUserWithoutReadingIt(t *testing.T) {
 	for _, q := range rec.take() {
 		if strings.Contains(q, "FROM users WHERE id = $1") {
 			t.Errorf("the cached user was read again: %s", q)
+		}
+	}
+}
+
+// A maximum raised elsewhere (another instance's writer) reaches this
+// instance with its amount: the bidder's standing shows it within a second,
+// and the maximum is not read again.
+func TestARaisedMaximumReachesTheCacheWithItsAmount(t *testing.T) {
+	t.Parallel()
+	rec := &statements{}
+	a := listening(t, start(t, nil, countingDB(t, rec), noLimits))
+	id := a.as(t, "seller").sell(t, "Lamp", 1000, "24h")
+	bidder := a.as(t, "bidder")
+	bidderID := bidder.loginDev(t, "bidder")
+	if st, doc := bidder.bid(t, id, 1000, ""); st != http.StatusOK {
+		t.Fatalf("bid: %d %s", st, doc.Text())
+	}
+	room := fmt.Sprintf("/auctions/%d", id)
+	standing := func() string {
+		_, doc := bidder.get(t, room)
+		return doc.Find(`[data-testid="my-standing"]`).Text()
+	}
+	waitFor(t, time.Second, "the standing at 1,000", func() bool { return strings.Contains(standing(), "1,000") })
+
+	b := auction.NewBidder(a.DB, auction.BidderOptions{})
+	defer b.Close()
+	if p, err := b.PlaceBid(context.Background(), auction.BidInput{AuctionID: id, BidderID: bidderID, Amount: 3000}); err != nil || p.Result != auction.Raised {
+		t.Fatalf("raise: %+v, %v", p, err)
+	}
+	rec.take()
+	waitFor(t, time.Second, "the standing at 3,000", func() bool { return strings.Contains(standing(), "3,000") })
+	for _, q := range rec.take() {
+		if strings.Contains(q, "FROM maximums") {
+			t.Errorf("the raised maximum was read, not taken from its notice: %s", q)
 		}
 	}
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // kept is a small read-through cache of what a database notice tells every
-// instance about: an entry is dropped by the notice naming its key (all of
-// them by a reconnect), kept at most ttl as a backstop, and a read that a
+// instance about: an entry is dropped by the notice naming its key, or set
+// by one that brings its value (all of them are dropped by a reconnect), kept at most ttl as a backstop, and a read that a
 // drop of its key overtook is not kept. Nothing is kept while the LISTEN
 // connection is down. Past max keys it starts again empty.
 type kept[K comparable, V any] struct {
@@ -51,6 +51,21 @@ func (k *kept[K, V]) forget(key K) {
 		k.all++ // a read under way keyed on a dropped epoch must not be kept
 	}
 	k.epoch[key]++
+	k.mu.Unlock()
+}
+
+// set keeps v as key's value, newer than any read under way (which is not
+// kept), as a notice that brings it says.
+func (k *kept[K, V]) set(key K, v V) {
+	k.forget(key)
+	if k.cache == nil || !k.cache.Listening() {
+		return
+	}
+	k.mu.Lock()
+	if len(k.entries) >= k.max {
+		k.entries = map[K]keptEntry[V]{}
+	}
+	k.entries[key] = keptEntry[V]{v: v, until: time.Now().Add(k.ttl)}
 	k.mu.Unlock()
 }
 

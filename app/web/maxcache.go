@@ -2,7 +2,8 @@ package web
 
 import (
 	"context"
-	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -12,7 +13,8 @@ import (
 )
 
 // MaxesChannel announces a change to a bidder's maximum on an auction
-// (migration 0051's trigger; payload "auction bidder").
+// (migrations 0051 and 0053; payload "auction bidder amount seq" for a new
+// or raised one, "auction bidder" for one removed).
 const MaxesChannel = "gavel_maxes"
 
 // maxTTL is a backstop; changes drop an entry at once. maxMax bounds the
@@ -24,9 +26,9 @@ const (
 
 // maxCache keeps the maximums this instance has shown their bidders (on
 // every room view and every refused bid's answer), so that a refusal costs
-// no query. Entries are dropped by the notice of any change to them (a
-// bid, a raise, on any instance) and by this instance's own accepted bids
-// at once (forget).
+// no query. The notice of any change (a bid, a raise, on any instance)
+// brings the new amount, or drops the entry; this instance's own accepted
+// bids drop it at once (forget), until their notice comes.
 type maxCache struct {
 	kept *kept[maxKey, int64]
 }
@@ -41,15 +43,29 @@ func newMaxCache(c *auth.Cache) *maxCache {
 	return m
 }
 
-// notice drops the maximum that payload names; "" (a reconnect) or
-// anything unreadable drops them all.
+// notice keeps the maximum that payload brings, or drops the one it
+// names; "" (a reconnect) or anything unreadable drops them all.
 func (m *maxCache) notice(payload string) {
+	f := strings.Fields(payload)
 	var k maxKey
-	if _, err := fmt.Sscanf(payload, "%d %d", &k.auction, &k.bidder); err != nil {
-		m.kept.forgetAll()
-		return
+	var amount int64
+	var err error
+	if len(f) == 2 || len(f) == 4 {
+		if k.auction, err = strconv.ParseInt(f[0], 10, 64); err == nil {
+			k.bidder, err = strconv.ParseInt(f[1], 10, 64)
+		}
+		if err == nil && len(f) == 4 {
+			amount, err = strconv.ParseInt(f[2], 10, 64)
+		}
 	}
-	m.kept.forget(k)
+	switch {
+	case err != nil || len(f) != 2 && len(f) != 4:
+		m.kept.forgetAll()
+	case len(f) == 4:
+		m.kept.set(k, amount)
+	default:
+		m.kept.forget(k)
+	}
 }
 
 // forget drops bidder's maximum on auction (after this instance changed it).
