@@ -20,8 +20,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"gavel/app/auth"
 	"gavel/app/auction"
+	"gavel/app/auth"
 	"gavel/app/db/dbtest"
 	"gavel/app/i18n"
 	"gavel/app/web"
