@@ -123,18 +123,15 @@ func (r *renders) page(k sharedKey, sec int64, render func() ([]byte, error)) (*
 func (r *renders) shell(k sharedKey, render func() ([]byte, error)) *shell {
 	r.pagesMu.Lock()
 	defer r.pagesMu.Unlock()
-	f, _ := keepIn(&r.shells, k, maxSharedPages, func(*shell) bool { return true }, func() (*shell, error) {
+	sh, _ := keepIn(&r.shells, k, maxSharedPages, func(*shell) bool { return true }, func() (*shell, error) {
 		b, err := render()
 		if err != nil {
-			return nil, nil
+			return nil, nil // kept as nil: not tried again
 		}
-		f, err := newShell(b)
-		if err != nil {
-			return nil, nil
-		}
-		return f, nil
+		sh, _ := newShell(b)
+		return sh, nil
 	})
-	return f
+	return sh
 }
 
 // keepSpliced is keepIn for HTML rendered during second sec with
