@@ -190,6 +190,12 @@ func AuctionID(a int64) string { return id("auction-", a) }
 // CountdownID is the DOM id of an auction's countdown.
 func CountdownID(a int64) string { return id("countdown-", a) }
 
+// SSESwap is the hx-swap of an element that an SSE event replaces whole.
+// htmx wires a swapped-in element up (here: its own SSE listener) when it
+// settles, 20 ms later by default; a frame arriving meanwhile (a closing
+// right after a tick) would be lost. Settling at once closes that window.
+const SSESwap = "outerHTML settle:0ms"
+
 // CountdownEvent is the SSE event name carrying an auction's countdown.
 func CountdownEvent(a int64) string { return id("countdown-", a) }
 

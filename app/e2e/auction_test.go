@@ -122,6 +122,48 @@ func TestSellerListsAnItemAndSeesItsCountdownRunning(t *testing.T) {
 	_ = id
 }
 
+// backToBack hands the page's EventSource two frames for the element sel
+// in one go, as the server sends a tick and a closing a few milliseconds
+// apart: the element's own markup, marked "first" then "second". The
+// element each frame puts in place must listen before the next arrives
+// (htmx wires a swapped element up when it settles, 20 ms later by
+// default), so the mark read right after is the second.
+func backToBack(sel string) string {
+	return fmt.Sprintf(`(() => {
+		const src = document.body["htmx-internal-data"].sseEventSource;
+		const frame = mark => {
+			const el = document.querySelector(%[1]q);
+			const copy = el.cloneNode(true);
+			copy.dataset.frame = mark;
+			src.dispatchEvent(new MessageEvent(el.getAttribute("sse-swap"), {data: copy.outerHTML}));
+		};
+		frame("first");
+		frame("second");
+		return document.querySelector(%[1]q).dataset.frame;
+	})()`, sel)
+}
+
+// A countdown or bid panel swapped over SSE listens again at once: a
+// closing that follows a tick within milliseconds still lands.
+func TestFramesBackToBackOverSSEBothLand(t *testing.T) {
+	a := startApp(t, nil)
+	b := newBrowser(t)
+	seller, bee := b.user("seller", true), b.user("bee", true)
+	signIn(t, seller, a, "seller")
+	id := sellItem(t, seller, a, "Mantel clock", 10_000, "1h0m0s")
+	signIn(t, bee, a, "bee")
+	do(t, bee, "open the room", chromedp.Navigate(fmt.Sprintf("%s/auctions/%d", a.URL, id)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bid-form"]`)))
+	waitFor(t, bee, 5*time.Second, "the stream", `document.body["htmx-internal-data"]?.sseEventSource?.readyState === EventSource.OPEN`)
+	for _, sel := range []string{`[data-testid="countdown"]`, `.bid-panel`} {
+		if got := eval[string](t, bee, backToBack(sel)); got != "second" {
+			t.Errorf("%s after two frames back to back: %q, want the second", sel, got)
+		}
+	}
+	// The stream goes on swapping the countdown after them.
+	waitFor(t, bee, 3*time.Second, "the next tick", `document.querySelector('[data-testid="countdown"]').dataset.frame === undefined`)
+}
+
 func TestTwoBiddersSeeEachOtherWithoutReloading(t *testing.T) {
 	a := startApp(t, nil)
 	b := newBrowser(t)

@@ -12,7 +12,7 @@ package web
 //     ws-connect) and holds <tbody id="bid-rows">; rows are the latest
 //     live.MaxRows bids, newest first.
 //   - The bid form while the auction is open: id=views.BidFormID(id),
-//     sse-swap=views.StatusEvent(id), hx-swap="outerHTML" (for signed-out
+//     sse-swap=views.StatusEvent(id), hx-swap=views.SSESwap (for signed-out
 //     visitors, the "sign in to bid" box carries the same three), so that
 //     the result replaces it when the auction ends; parts.Result(p, st,
 //     parts.InPage) in its place once it has ended. The amount input is
