@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,6 +59,25 @@ func TestMetricsEndpointShowsEachFamilyAndPprofAnswers(t *testing.T) {
 			resp.Body.Close()
 		}
 	}
+	// POSTs and GETs on one connection: a label must not keep the
+	// request's bytes, which the next request on it overwrites.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(inst.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs strings.Builder
+	for i := range 6 {
+		method, closing := []string{"POST", "GET"}[i%2], ""
+		if i == 5 {
+			closing = "Connection: close\r\n"
+		}
+		fmt.Fprintf(&reqs, "%s /no-such-page HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n%s\r\n", method, closing)
+	}
+	if _, err := io.WriteString(conn, reqs.String()); err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, conn) //nolint:errcheck // the answers do not matter, only that one connection carried them
+	conn.Close()
 	// An open stream, counted while it lasts.
 	sse, err := http.Get(inst.URL + "/events?auctions=" + strconv.FormatInt(auctionID, 10))
 	if err != nil {
@@ -86,7 +107,8 @@ func TestMetricsEndpointShowsEachFamilyAndPprofAnswers(t *testing.T) {
 	}
 	for _, want := range []string{
 		`gavel_http_request_duration_seconds_count{code="200",method="GET",route="/"} 2`,
-		`gavel_http_request_duration_seconds_count{code="404",method="GET",route="other"} 1`,
+		`gavel_http_request_duration_seconds_count{code="404",method="GET",route="other"} 4`,
+		`gavel_http_request_duration_seconds_count{code="403",method="POST",route="/"} 3`,
 		`gavel_live_connections{kind="sse"} 1`,
 		`gavel_live_connections{kind="ws"} 0`,
 		`gavel_live_dropped_total{kind="ws"} 0`,
@@ -100,7 +122,7 @@ func TestMetricsEndpointShowsEachFamilyAndPprofAnswers(t *testing.T) {
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %s", want)
+			t.Errorf("metrics lack %s in\n%s", want, body)
 		}
 	}
 	if strings.Contains(body, `route="/events"`) {

@@ -23,8 +23,21 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if r := c.Route(); r != nil && c.Locals(localUnmatched) == nil {
 		route = r.Path
 	}
-	s.Metrics.Request(route, c.Method(), status, time.Since(start))
+	s.Metrics.Request(route, methodLabel(c.Method()), status, time.Since(start))
 	return err
+}
+
+// methodLabel is a constant for c.Method(), whose bytes fasthttp reuses
+// for the connection's next request (a "POST" label kept as is would read
+// "GETT" after a GET): a label outlives the request.
+func methodLabel(m string) string {
+	for _, k := range []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut,
+		fiber.MethodPatch, fiber.MethodDelete, fiber.MethodOptions} {
+		if m == k {
+			return k
+		}
+	}
+	return "other"
 }
 
 // localUnmatched marks a request no route took (the 404 fallback).
