@@ -17,7 +17,6 @@ import (
 	"gavel/app/auction"
 	"gavel/app/media"
 	"gavel/views"
-	"gavel/views/layout"
 	"gavel/views/pages"
 	"gavel/views/parts"
 )
@@ -104,11 +103,11 @@ func (s *Server) home(c *fiber.Ctx) error {
 		return page(c, fiber.StatusOK, pages.Home(v, l), pages.HomeBody(v, l))
 	}
 	if sh := s.signedInShell(c, v, l, cards); sh != nil {
-		var corner bytes.Buffer
-		if err := layout.Corner(v).Render(ctx, &corner); err != nil {
+		corner, err := s.corners.get(ctx, v)
+		if err != nil {
 			return err
 		}
-		sendParts(c, func(w io.Writer, gzip bool) { writeShell(w, gzip, sh, v, corner.Bytes(), shared) })
+		sendParts(c, func(w io.Writer, gzip bool) { writeShell(w, gzip, sh, v, corner, shared) })
 		return nil
 	}
 	// A signed-in visitor's page is rendered around the cards they share

@@ -137,9 +137,17 @@ func (s *Server) language(c *fiber.Ctx) error {
 		chosen = string(l)
 	}
 	c.Locals(localPrinter, i18n.For(i18n.Choose(chosen, c.Get(fiber.HeaderAcceptLanguage))))
-	c.Vary(fiber.HeaderAcceptLanguage, fiber.HeaderCookie)
+	if len(c.Response().Header.Peek(fiber.HeaderVary)) == 0 {
+		c.Set(fiber.HeaderVary, languageVary)
+	} else {
+		c.Vary(fiber.HeaderAcceptLanguage, fiber.HeaderCookie)
+	}
 	return c.Next()
 }
+
+// languageVary is the Vary of every answer the language middleware saw:
+// the language comes from the Accept-Language header or a cookie.
+const languageVary = fiber.HeaderAcceptLanguage + ", " + fiber.HeaderCookie
 
 // printer returns the request's printer (Korean before the language
 // middleware ran, e.g. for a 404 of a static file).

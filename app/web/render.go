@@ -209,9 +209,13 @@ func (s *Server) notFound(c *fiber.Ctx) error {
 // client takes it (the compression middleware leaves an encoded body
 // alone).
 func sendParts(c *fiber.Ctx, write func(w io.Writer, gzip bool)) {
-	c.Vary("HX-Request")
+	if string(c.Response().Header.Peek(fiber.HeaderVary)) == languageVary {
+		// What c.Vary would make of it, without parsing it twice.
+		c.Set(fiber.HeaderVary, languageVary+", HX-Request, "+fiber.HeaderAcceptEncoding)
+	} else {
+		c.Vary("HX-Request", fiber.HeaderAcceptEncoding)
+	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Vary(fiber.HeaderAcceptEncoding)
 	c.Status(fiber.StatusOK)
 	resp := c.Response()
 	resp.ResetBody()

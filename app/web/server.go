@@ -138,6 +138,7 @@ type Server struct {
 	rooms       *roomCache
 	personal    *mineCache
 	maxes       *maxCache
+	corners     *cornerMemo
 
 	// photos bounds the photos decoded at once: an upload at the caps
 	// takes up to ~425 MB while it is decoded and resized (see media's
@@ -179,6 +180,7 @@ func New(d Deps) *Server {
 	s.rooms = newRoomCache(s.Cache)
 	s.personal = newMineCache(s.Cache)
 	s.maxes = newMaxCache(s.Cache)
+	s.corners = newCornerMemo(10_000)
 	s.Metrics.LiveConnections("sse", s.sseStreams.total)
 	s.Metrics.LiveConnections("ws", s.wsStreams.total)
 	s.csrfKey = d.CSRFKey
