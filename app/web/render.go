@@ -99,10 +99,21 @@ func render(c *fiber.Ctx, status int, comp templ.Component) error {
 		resp.ResetBody()
 		return err
 	}
-	c.Vary("HX-Request")
+	addVary(c, "HX-Request")
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Status(status)
 	return nil
+}
+
+// addVary adds names to the answer's Vary. After the language middleware
+// alone, as almost always, the result is known without parsing the
+// header as c.Vary does on each addition.
+func addVary(c *fiber.Ctx, names string) {
+	if string(c.Response().Header.Peek(fiber.HeaderVary)) == languageVary {
+		c.Set(fiber.HeaderVary, languageVary+", "+names)
+		return
+	}
+	c.Vary(strings.Split(names, ", ")...)
 }
 
 // page renders full for a normal request and fragment for an htmx one.
@@ -209,12 +220,7 @@ func (s *Server) notFound(c *fiber.Ctx) error {
 // client takes it (the compression middleware leaves an encoded body
 // alone).
 func sendParts(c *fiber.Ctx, write func(w io.Writer, gzip bool)) {
-	if string(c.Response().Header.Peek(fiber.HeaderVary)) == languageVary {
-		// What c.Vary would make of it, without parsing it twice.
-		c.Set(fiber.HeaderVary, languageVary+", HX-Request, "+fiber.HeaderAcceptEncoding)
-	} else {
-		c.Vary("HX-Request", fiber.HeaderAcceptEncoding)
-	}
+	addVary(c, "HX-Request, "+fiber.HeaderAcceptEncoding)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Status(fiber.StatusOK)
 	resp := c.Response()

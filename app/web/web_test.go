@@ -184,9 +184,25 @@ func TestErrorPagesAreFriendlyAndLocalized(t *testing.T) {
 	if doc.Find("header.site-header").Length() != 0 || doc.Find(`[data-testid="error-page"]`).Length() != 1 {
 		t.Error("htmx request got a full page for an error")
 	}
-	if !strings.Contains(resp.Header.Get("Vary"), "HX-Request") {
-		t.Errorf("Vary: %q", resp.Header.Get("Vary"))
+	if got := varies(resp); got != "Accept-Language Cookie HX-Request" {
+		t.Errorf("Vary of an error: %q", got)
 	}
+	// A page that may be gzipped varies by encoding too.
+	resp, _ = a.get(t, "/", "Accept-Encoding", "gzip")
+	if got := varies(resp); got != "Accept-Language Cookie HX-Request Accept-Encoding" {
+		t.Errorf("Vary of the front page: %q", got)
+	}
+}
+
+// varies is the fields of resp's Vary, in order, separated by spaces.
+func varies(resp *http.Response) string {
+	var fields []string
+	for _, v := range resp.Header.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			fields = append(fields, strings.TrimSpace(f))
+		}
+	}
+	return strings.Join(fields, " ")
 }
 
 func TestLanguageSwitchSetsCookieAndRedirectsSafely(t *testing.T) {
