@@ -44,10 +44,14 @@ func (s *Server) home(c *fiber.Ctx) error {
 	var pg auction.Page
 	var cards *renders
 	var err error
+	// Each tab's name is a constant: l.View goes into the list cache's
+	// keys, and c.Query's bytes are the connection's next request's.
 	switch l.View {
 	case "new":
+		l.View = "new"
 		pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListNew(ctx, s.DB, l.Page) })
 	case "ended":
+		l.View = "ended"
 		pg, cards, err = s.lists.get(ctx, l.View, l.Page, func(ctx context.Context) (auction.Page, error) { return auction.ListEnded(ctx, s.DB, l.Page) })
 	case "":
 		if l.Query == "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -790,5 +791,35 @@ func TestARaisedMaximumReachesTheCacheWithItsAmount(t *testing.T) {
 		if strings.Contains(q, "FROM maximums") {
 			t.Errorf("the raised maximum was read, not taken from its notice: %s", q)
 		}
+	}
+}
+
+// A tab's list is kept under its own name, not under the bytes of the
+// request that asked for it: the next request on the connection reuses
+// them ("new" read "xyz" after a search for xyz).
+func TestTabsAreKeptUnderTheirNamesWhateverTheConnectionAsksNext(t *testing.T) {
+	t.Parallel()
+	a := start(t, nil, noLimits)
+	waitFor(t, 5*time.Second, "the cache's listener", a.Server.Cache.Listening)
+	a.as(t, "seller").sell(t, "Lamp", 1000, "24h")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var reqs strings.Builder
+	for i, q := range []string{"view=new", "view=xyz", "view=ended", "view=abcde"} {
+		closing := ""
+		if i == 3 {
+			closing = "Connection: close\r\n"
+		}
+		fmt.Fprintf(&reqs, "GET /?%s HTTP/1.1\r\nHost: x\r\n%s\r\n", q, closing)
+	}
+	if _, err := io.WriteString(conn, reqs.String()); err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, conn) //nolint:errcheck // only that one connection carried them matters
+	if got := strings.Join(web.ListKeys(a.Server), " "); got != "ended/1 new/1" {
+		t.Errorf("lists kept: %q, want the two tabs", got)
 	}
 }
