@@ -76,8 +76,9 @@ type Config struct {
 	RateDepositUser int
 	RateDepositIP   int
 	StreamsPerIP    int
-	// RateListing is the new listings per user per hour (RATE_LISTING,
-	// 20): each decodes a photo. ConnsPerIP caps the open connections of
+	// RateListing is the new listings and relistings per user per hour
+	// (RATE_LISTING, 20): each decodes a photo. Listing edits have a
+	// budget of their own of the same size. ConnsPerIP caps the open connections of
 	// one peer (CONNS_PER_IP, 200; not applied behind TRUSTED_PROXIES).
 	RateListing int
 	ConnsPerIP  int

@@ -40,6 +40,9 @@ func (s *Server) routes() {
 	depositByIP := rateLimit(lim.DepositIP, lim.Window, byIP("deposit:"), "wallet.rate_limited")
 	// Every listing decodes a photo: a user cannot keep the decode slots busy.
 	listingLimit := rateLimit(lim.Listing, lim.ListingWindow, byUser("listing:"), "sell.rate_limited")
+	// Edits may add photos too, but fixing a listing must not use up the
+	// seller's new listings: a budget of their own, of the same size.
+	editLimit := rateLimit(lim.Listing, lim.ListingWindow, byUser("edit:"), "sell.edit_rate_limited")
 
 	app.Get("/", s.home)
 	app.Post("/lang", s.langSet)
@@ -54,7 +57,7 @@ func (s *Server) routes() {
 	app.Post("/auctions/:id/buy", requireUser, rateLimit(lim.Bid, lim.Window, byUser("buy:"), "bid.rate_limited"), s.buyCreate)
 	app.Get("/auctions/:id/listing", s.listingShow)
 	app.Get("/auctions/:id/edit", requireUser, s.editShow)
-	app.Post("/auctions/:id/edit", requireUser, listingLimit, s.editSubmit)
+	app.Post("/auctions/:id/edit", requireUser, editLimit, s.editSubmit)
 	app.Post("/auctions/:id/photos/:image/move", requireUser, s.photoMove)
 	app.Post("/auctions/:id/photos/:image/remove", requireUser, s.photoRemove)
 	app.Post("/auctions/:id/addenda", requireUser, s.addendumCreate)

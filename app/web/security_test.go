@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -160,7 +161,20 @@ func TestNewListingsAreRateLimitedPerUser(t *testing.T) {
 	}
 	// Another seller is not held back.
 	b := a.as(t, "seller2")
-	b.sell(t, "Other", 1000, "24h0m0s")
+	id := b.sell(t, "Other", 1000, "24h0m0s")
+	// Edits have a budget of their own: using it up leaves the new
+	// listings alone, and the refusal says which was used up.
+	edit := fmt.Sprintf("/auctions/%d/edit", id)
+	for i := range 2 {
+		if resp, doc := b.postPhotos(t, edit, editVals(fmt.Sprint("Other ", i), ""), nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("edit %d: %d %s", i+1, resp.StatusCode, doc.Find(".field__error").Text())
+		}
+	}
+	resp, doc = b.postPhotos(t, edit, editVals("Other 3", ""), nil, "Accept-Language", "en")
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(doc.Find("main").Text(), "You have edited your listings too often") {
+		t.Errorf("third edit in an hour: %d %q, want 429 naming edits", resp.StatusCode, strings.TrimSpace(doc.Find("main").Text()))
+	}
+	b.sell(t, "Second after the edits", 1000, "24h0m0s")
 }
 
 func TestProfileRefusesInvisibleAndLookalikeNicknamesWithAMessage(t *testing.T) {
