@@ -37,10 +37,14 @@ func mustZone(name string) *time.Location {
 var matcher = language.NewMatcher([]language.Tag{language.Korean, language.English})
 
 // Parse returns the language named by s ("ko", "en") and whether it is one.
+// It returns the constant, never s itself: s may be a request's bytes,
+// which the connection's next request reuses.
 func Parse(s string) (Lang, bool) {
 	switch Lang(s) {
-	case Korean, English:
-		return Lang(s), true
+	case Korean:
+		return Korean, true
+	case English:
+		return English, true
 	}
 	return Korean, false
 }

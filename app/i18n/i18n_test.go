@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -141,5 +142,16 @@ func TestDurationNamesTheLargestWholeUnit(t *testing.T) {
 		if got := For(English).Duration(d); got != want[1] {
 			t.Errorf("English %v = %q", d, got)
 		}
+	}
+}
+
+// A parsed language does not share the bytes it was parsed from: a
+// request's query or cookie is overwritten by the connection's next one.
+func TestParseKeepsNothingOfItsInput(t *testing.T) {
+	b := []byte("en")
+	l, ok := Parse(unsafe.String(&b[0], len(b)))
+	copy(b, "ko")
+	if !ok || l != English {
+		t.Errorf("parsed %q (%v), then its input changed: %q", "en", ok, l)
 	}
 }
