@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	gdb "gavel/app/db"
 )
 
 // Auction is one listing with the nicks of the people around it. It never
@@ -103,7 +105,7 @@ const auctionFrom = ` FROM auctions a
 // and three users by theirs: the same cost whatever the number of bids.
 func Get(ctx context.Context, db bun.IDB, id int64) (*Auction, error) {
 	var a Auction
-	err := db.NewRaw(`SELECT `+auctionCols+getCols+auctionFrom+`WHERE a.id = ?`, id).Scan(ctx, &a)
+	err := gdb.Query(ctx, db, &a, `SELECT `+auctionCols+getCols+auctionFrom+`WHERE a.id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -201,9 +203,9 @@ func RecentBids(ctx context.Context, db bun.IDB, auctionID, beforeID int64, limi
 		beforeID = math.MaxInt64
 	}
 	var bids []Bid
-	err := db.NewRaw(`SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.auto, b.purchase, b.created_at
+	err := gdb.Query(ctx, db, &bids, `SELECT b.id, b.auction_id, b.bidder_id, u.nick AS bidder, b.amount, b.message, b.auto, b.purchase, b.created_at
 		FROM bids b JOIN users u ON u.id = b.bidder_id
-		WHERE b.auction_id = ? AND b.id < ? ORDER BY b.id DESC LIMIT ?`, auctionID, beforeID, limit).Scan(ctx, &bids)
+		WHERE b.auction_id = $1 AND b.id < $2 ORDER BY b.id DESC LIMIT $3`, auctionID, beforeID, limit)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("recent bids of %d: %w", auctionID, err)
 	}

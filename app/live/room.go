@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"gavel/app/auction"
+	gdb "gavel/app/db"
 	"gavel/views/parts"
 )
 
@@ -184,14 +184,14 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 		Listing    string    `bun:"listing"`
 	}
 	// The reserve's standing, never its amount.
-	err := db.NewRaw(`SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
+	err := gdb.Query(ctx, db, &states, `SELECT a.id, a.seller_id, a.title, a.status, a.start_price, a.current_price,
 		a.bid_count, a.ends_at, a.scheduled_end, a.extensions, a.soft_close, COALESCE(l.nick, '') AS leader,
 		a.reserve IS NOT NULL AS has_reserve, COALESCE(a.bid_count > 0 AND a.current_price >= a.reserve, false) AS reserve_met,
 		COALESCE(a.buy_now, 0) AS buy_now, COALESCE(a.end_reason, '') AS end_reason,
 		COALESCE(a.edited_at::text, '') || '/' || (SELECT count(*) FROM auction_addenda d WHERE d.auction_id = a.id)
 			|| '/' || COALESCE((SELECT r.id FROM auctions r WHERE r.relisted_from = a.id), 0) AS listing
 		FROM auctions a LEFT JOIN users l ON l.id = a.leader_id
-		WHERE a.id = ANY(?::bigint[])`, pgdialect.Array(ids)).Scan(ctx, &states)
+		WHERE a.id = ANY($1::bigint[])`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("live: load auctions: %w", err)
 	}
@@ -218,11 +218,11 @@ func (h *Hub) loadIn(ctx context.Context, db bun.IDB, rs []*room) (map[int64]loa
 	}
 	// The latest rows of each auction, each walking bids_by_auction
 	// backwards.
-	err = db.NewRaw(`SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.auto, b.purchase, b.created_at
-		FROM unnest(?::bigint[]) AS w(id)
-		CROSS JOIN LATERAL (SELECT * FROM bids WHERE auction_id = w.id ORDER BY id DESC LIMIT ?) b
+	err = gdb.Query(ctx, db, &bids, `SELECT b.auction_id, b.id, u.nick AS bidder, b.amount, b.message, b.auto, b.purchase, b.created_at
+		FROM unnest($1::bigint[]) AS w(id)
+		CROSS JOIN LATERAL (SELECT * FROM bids WHERE auction_id = w.id ORDER BY id DESC LIMIT $2) b
 		JOIN users u ON u.id = b.bidder_id
-		ORDER BY b.auction_id, b.id DESC`, pgdialect.Array(rowIDs), MaxRows).Scan(ctx, &bids)
+		ORDER BY b.auction_id, b.id DESC`, rowIDs, MaxRows)
 	if err != nil {
 		return nil, fmt.Errorf("live: load bids: %w", err)
 	}

@@ -1,0 +1,51 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+
+	"github.com/uptrace/bun"
+)
+
+// Query runs query, whose parameters are $1, $2, …, with args sent apart
+// from its text, and scans its rows into dest as Bun's Scan does (a slice
+// takes every row; anything else takes the first, or sql.ErrNoRows).
+//
+// Bun writes the values of its ? placeholders into the text, so every id
+// makes a new statement, which the driver prepares and keeps per
+// connection until its cache turns over. With the values apart, a query
+// read on every cache miss is prepared once per connection.
+func Query(ctx context.Context, idb bun.IDB, dest any, query string, args ...any) error {
+	var rows *sql.Rows
+	var err error
+	switch d := idb.(type) {
+	case *bun.DB:
+		rows, err = d.DB.QueryContext(ctx, query, args...)
+	case bun.Tx:
+		rows, err = d.Tx.QueryContext(ctx, query, args...)
+	case bun.Conn:
+		rows, err = d.Conn.QueryContext(ctx, query, args...)
+	default:
+		return fmt.Errorf("db.Query on a %T", idb)
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	bdb := idb.NewRaw("").DB()
+	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Slice {
+		return bdb.ScanRows(ctx, rows, dest)
+	}
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := bdb.ScanRow(ctx, rows, dest); err != nil {
+		return err
+	}
+	return rows.Close()
+}
