@@ -18,23 +18,25 @@ import (
 // connection until its cache turns over. With the values apart, a query
 // read on every cache miss is prepared once per connection.
 func Query(ctx context.Context, idb bun.IDB, dest any, query string, args ...any) error {
-	var rows *sql.Rows
-	var err error
+	var q interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}
 	switch d := idb.(type) {
 	case *bun.DB:
-		rows, err = d.DB.QueryContext(ctx, query, args...)
+		q = d.DB
 	case bun.Tx:
-		rows, err = d.Tx.QueryContext(ctx, query, args...)
+		q = d.Tx
 	case bun.Conn:
-		rows, err = d.Conn.QueryContext(ctx, query, args...)
+		q = d.Conn
 	default:
 		return fmt.Errorf("db.Query on a %T", idb)
 	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	bdb := idb.NewRaw("").DB()
+	bdb := idb.NewRaw("").DB() // the scanner, whichever idb is
 	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Slice {
 		return bdb.ScanRows(ctx, rows, dest)
 	}

@@ -3,9 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,23 +59,11 @@ func TestMetricsEndpointShowsEachFamilyAndPprofAnswers(t *testing.T) {
 	}
 	// POSTs and GETs on one connection: a label must not keep the
 	// request's bytes, which the next request on it overwrites.
-	conn, err := net.Dial("tcp", strings.TrimPrefix(inst.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
+	var reqs []string
+	for range 3 {
+		reqs = append(reqs, "POST /no-such-page", "GET /no-such-page")
 	}
-	var reqs strings.Builder
-	for i := range 6 {
-		method, closing := []string{"POST", "GET"}[i%2], ""
-		if i == 5 {
-			closing = "Connection: close\r\n"
-		}
-		fmt.Fprintf(&reqs, "%s /no-such-page HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n%s\r\n", method, closing)
-	}
-	if _, err := io.WriteString(conn, reqs.String()); err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, conn) //nolint:errcheck // the answers do not matter, only that one connection carried them
-	conn.Close()
+	servertest.OneConnection(t, inst.URL, reqs...)
 	// An open stream, counted while it lasts.
 	sse, err := http.Get(inst.URL + "/events?auctions=" + strconv.FormatInt(auctionID, 10))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,6 +24,7 @@ import (
 	"gavel/app/auth"
 	"gavel/app/db/dbtest"
 	"gavel/app/i18n"
+	"gavel/app/server/servertest"
 	"gavel/app/web"
 )
 
@@ -806,23 +806,7 @@ func TestTabsAreKeptUnderTheirNamesWhateverTheConnectionAsksNext(t *testing.T) {
 	// then ask again.
 	var got string
 	for range 20 {
-		conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var reqs strings.Builder
-		for i, q := range []string{"view=new", "view=xyz", "view=ended", "view=abcde"} {
-			closing := ""
-			if i == 3 {
-				closing = "Connection: close\r\n"
-			}
-			fmt.Fprintf(&reqs, "GET /?%s HTTP/1.1\r\nHost: x\r\n%s\r\n", q, closing)
-		}
-		if _, err := io.WriteString(conn, reqs.String()); err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, conn) //nolint:errcheck // only that one connection carried them matters
-		conn.Close()
+		servertest.OneConnection(t, a.URL, "GET /?view=new", "GET /?view=xyz", "GET /?view=ended", "GET /?view=abcde")
 		if got = strings.Join(web.ListKeys(a.Server), " "); got == "ended/1 new/1" {
 			return
 		}

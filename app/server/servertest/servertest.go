@@ -4,10 +4,12 @@ package servertest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,4 +77,32 @@ func Start(t testing.TB, dbURL string, env map[string]string, tune ...server.Tun
 	})
 	t.Cleanup(stop)
 	return &Instance{URL: base, DB: bdb, Stop: stop, Server: srv}
+}
+
+// OneConnection sends requests ("METHOD /path", no body) to the instance at
+// baseURL one after another on a single connection, the last one closing
+// it, and reads every answer. fasthttp reuses a connection's buffers for
+// its next request, so this finds a value kept past the request it came
+// from.
+func OneConnection(t testing.TB, baseURL string, requests ...string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(baseURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var b strings.Builder
+	for i, r := range requests {
+		closing := ""
+		if i == len(requests)-1 {
+			closing = "Connection: close\r\n"
+		}
+		fmt.Fprintf(&b, "%s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n%s\r\n", r, closing)
+	}
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Fatal(err)
+	}
 }
