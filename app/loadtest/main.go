@@ -1,7 +1,9 @@
 // Command loadtest drives a running Gavel over real HTTP, on 127.0.0.1 only,
 // for a bounded time: the front page (anonymous and signed in), an auction
 // room with 200 bids, and N bidders bidding the minimum on one hot item
-// while watchers hold its WebSocket. Every client signs in through the dev
+// (or, with -spread, each submitting a maximum up to that many increments
+// above the minimum, as proxy bidders do) while watchers hold its
+// WebSocket. Every client signs in through the dev
 // login and posts with the CSRF token its pages carry, as a browser does.
 //
 // It reports requests per second, p50 and p99 latency, accepted and refused
@@ -9,7 +11,8 @@
 // PostgreSQL server and its backends), and, with -db, checks the hot
 // auction in the database afterwards: bid amounts rise (only an automatic
 // row may equal the one before), every bid answered "accepted" is there
-// exactly once, and the auction row agrees.
+// exactly once (each bidder has one row of their own per such answer; a
+// bid at the minimum, at its amount), and the auction row agrees.
 //
 // The server must trust 127.0.0.1 as a proxy (TRUSTED_PROXIES=127.0.0.1):
 // each client names its own X-Real-IP, so the per-address login limit
@@ -27,6 +30,7 @@ import (
 	"fmt"
 	"html"
 	"iter"
+	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -44,6 +48,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/valyala/fasthttp"
 
+	"gavel/app/auction"
 	"gavel/static"
 )
 
@@ -60,6 +65,7 @@ type options struct {
 	scenarios string
 	items     int
 	roomBids  int
+	spread    int
 	profile   string
 }
 
@@ -77,6 +83,7 @@ func main() {
 	flag.StringVar(&o.scenarios, "s", "front,front-signed,room,hot", "scenarios to run, in order")
 	flag.IntVar(&o.items, "items", 20, "open items listed for the front page")
 	flag.IntVar(&o.roomBids, "room-bids", 200, "bids on the room scenario's auction")
+	flag.IntVar(&o.spread, "spread", 0, "hot item: each bid is a maximum up to this many increments above the minimum, at random (0: the minimum)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write the tool's own CPU profile to this file")
 	flag.Parse()
 	if o.profile != "" {
@@ -90,23 +97,25 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(o); err != nil {
+	if _, err := run(o); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(o options) error {
+// run runs o's scenarios in order, printing each one's figures, and
+// returns them.
+func run(o options) ([]*result, error) {
 	u, err := url.Parse(o.base)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%s is not a loopback address: this tool only drives a local server", u.Hostname())
+		return nil, fmt.Errorf("%s is not a loopback address: this tool only drives a local server", u.Hostname())
 	}
 	if o.duration <= 0 || o.duration > 10*time.Minute {
-		return errors.New("-d must be between 0 and 10m")
+		return nil, errors.New("-d must be between 0 and 10m")
 	}
 	o.base = strings.TrimRight(o.base, "/")
 	run := strconv.FormatInt(time.Now().UnixNano()%1e8, 36)
@@ -118,7 +127,7 @@ func run(o options) error {
 	for i := range o.items + 1 {
 		if i%10 == 0 {
 			if seller, err = signIn(o.base, fmt.Sprintf("s%s%d", run, i/10), 1+i/10); err != nil {
-				return fmt.Errorf("seller: %w", err)
+				return nil, fmt.Errorf("seller: %w", err)
 			}
 		}
 		if i == o.items {
@@ -126,12 +135,13 @@ func run(o options) error {
 		}
 		id, err := seller.sell(fmt.Sprintf("Item %d of %s", i+1, run))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, id)
 	}
 	fmt.Printf("# listed %d items\n", len(items))
 
+	var results []*result
 	for _, sc := range strings.Split(o.scenarios, ",") {
 		var r *result
 		var err error
@@ -143,23 +153,23 @@ func run(o options) error {
 			for i := range o.conns {
 				c, err := signIn(o.base, fmt.Sprintf("f%s%d", run, i), 100+i)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				cs = append(cs, c)
 			}
 			r, err = pages(o, "GET / signed in", cs, "/")
 		case "room":
 			if len(items) == 0 {
-				return errors.New("room: no items")
+				return nil, errors.New("room: no items")
 			}
 			if err := placeBids(o, run, items[0], o.roomBids); err != nil {
-				return err
+				return nil, err
 			}
 			var cs []*client
 			for i := range o.conns {
 				c, err := signIn(o.base, fmt.Sprintf("r%s%d", run, i), 200+i)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				cs = append(cs, c)
 			}
@@ -167,18 +177,19 @@ func run(o options) error {
 		case "hot":
 			id, err2 := seller.sell("Hot item " + run)
 			if err2 != nil {
-				return err2
+				return nil, err2
 			}
 			r, err = hot(o, run, id)
 		default:
-			return fmt.Errorf("unknown scenario %q", sc)
+			return nil, fmt.Errorf("unknown scenario %q", sc)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		r.print()
+		results = append(results, r)
 	}
-	return nil
+	return results, nil
 }
 
 // client is one browser: its cookies, its address, its last CSRF token.
@@ -332,12 +343,16 @@ func (c *client) sell(title string) (int64, error) {
 	return strconv.ParseInt(loc, 10, 64)
 }
 
-// bid posts the minimum it last saw (as htmx does) and learns the next one
+// bid posts the minimum it last saw (as htmx does), or, with spread, a
+// maximum up to spread increments above it, and learns the next minimum
 // from the answer.
-func (c *client) bid(id int64) (status int, amount int64, err error) {
+func (c *client) bid(id int64, spread int) (status int, amount int64, err error) {
 	amount = c.limit
 	if amount == 0 {
 		amount = 1000
+	}
+	if spread > 0 {
+		amount += rand.Int64N(int64(spread)+1) * auction.Increment(amount)
 	}
 	form := url.Values{"amount": {strconv.FormatInt(amount, 10)}, "_csrf": {c.csrf}}
 	r, err := c.do("POST", fmt.Sprintf("/auctions/%d/bids", id), []byte(form.Encode()),
@@ -383,7 +398,7 @@ func placeBids(o options, run string, id int64, n int) error {
 	for i := 0; i < n; {
 		c := bs[i%len(bs)]
 		c.limit = limit
-		st, _, err := c.bid(id)
+		st, _, err := c.bid(id, 0)
 		if err != nil {
 			return err
 		}
@@ -539,11 +554,11 @@ func hot(o options, run string, id int64) (*result, error) {
 			bidders[i] = append(bidders[i], c)
 		}
 	}
-	// Answers "accepted", by amount: the watchers time each row from its
-	// POST, the check finds each in the table.
+	// Answers "accepted": the watchers time each row at a submitted amount
+	// from its POST, the check finds each in the table.
 	var acceptedMu sync.Mutex
 	sent := map[int64]time.Time{}
-	accepted := map[int64]string{}
+	var accepted []answer
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -590,12 +605,16 @@ func hot(o options, run string, id int64) (*result, error) {
 	var acc, raised, ref, lim atomic.Int64
 	turn := make([]int, o.bidders)
 	limits := make([]int64, o.bidders) // the minimum each bidder saw last
-	r := measure(o, fmt.Sprintf("hot item, %d bidders, %d watchers", o.bidders, o.watchers), o.bidders, func(i int) int {
+	name := fmt.Sprintf("hot item, %d bidders, %d watchers", o.bidders, o.watchers)
+	if o.spread > 0 {
+		name = fmt.Sprintf("hot item, %d bidders (maximums), %d watchers", o.bidders, o.watchers)
+	}
+	r := measure(o, name, o.bidders, func(i int) int {
 		c := bidders[i][turn[i]%accounts]
 		turn[i]++
 		c.limit = limits[i]
 		t := time.Now()
-		st, amount, err := c.bid(id)
+		st, amount, err := c.bid(id, o.spread)
 		limits[i] = c.limit
 		if err != nil {
 			return 0
@@ -604,7 +623,7 @@ func hot(o options, run string, id int64) (*result, error) {
 		case http.StatusOK:
 			acc.Add(1)
 			acceptedMu.Lock()
-			accepted[amount] = c.nick
+			accepted = append(accepted, answer{c.nick, amount})
 			sent[amount] = t
 			acceptedMu.Unlock()
 		case statusRaised:
@@ -623,7 +642,7 @@ func hot(o options, run string, id int64) (*result, error) {
 	r.accepted, r.raised, r.refuse, r.limited = int(acc.Load()), int(raised.Load()), int(ref.Load()), int(lim.Load())
 	r.frames, r.dropped, r.watchLat = frames.Load(), dropped.Load(), watchLat
 	if o.dbURL != "" {
-		r.check = checkDB(o.dbURL, id, accepted)
+		r.check = checkDB(o.dbURL, id, accepted, o.spread == 0)
 	}
 	return r, nil
 }
@@ -654,12 +673,21 @@ func rowAmounts(msg []byte) iter.Seq[int64] {
 	}
 }
 
+// answer is a bid answered "accepted" that added a row: who submitted it,
+// and the amount.
+type answer struct {
+	nick   string
+	amount int64
+}
+
 // checkDB checks auction id's bids: rising amounts in id order (an
-// automatic row may equal the one before),
-// each answered-accepted bid there exactly once (by amount and bidder; a
-// leader's raise of their own maximum adds no row and is not among them),
-// and the auction row's price and count matching its rows.
-func checkDB(dbURL string, id int64, accepted map[int64]string) string {
+// automatic row may equal the one before); each bidder with one row of
+// their own (not automatic) per answer "accepted" (a leader's raise of
+// their own maximum adds none and is not among them), and, when exact (each
+// bid was the minimum, so its row is at its amount), each answer's amount
+// there once by its bidder; and the auction row's price and count matching
+// its rows.
+func checkDB(dbURL string, id int64, accepted []answer, exact bool) string {
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
 		return "open: " + err.Error()
@@ -682,8 +710,12 @@ func checkDB(dbURL string, id int64, accepted map[int64]string) string {
 	defer rows.Close()
 	var last int64
 	invalid, n := 0, 0
-	seen := map[int64]int{}
-	by := map[int64]string{}
+	type own struct {
+		who    string
+		amount int64
+	}
+	at := map[own]int{}       // rows of one's own, by bidder and amount
+	byWho := map[string]int{} // rows of one's own, by bidder
 	for rows.Next() {
 		var a int64
 		var who string
@@ -694,22 +726,42 @@ func checkDB(dbURL string, id int64, accepted map[int64]string) string {
 		}
 		last = a
 		if !auto {
-			seen[a]++
-			by[a] = who
+			who = strings.ToLower(who)
+			at[own{who, a}]++
+			byWho[who]++
 		}
 		n++
 	}
 	missing, dup := 0, 0
 	var examples []string
-	for a, nick := range accepted {
-		switch {
-		case seen[a] == 0 || !strings.EqualFold(by[a], nick):
+	want := map[string]int{}
+	for _, ans := range accepted {
+		who := strings.ToLower(ans.nick)
+		want[who]++
+		if !exact {
+			continue
+		}
+		switch k := at[own{who, ans.amount}]; {
+		case k == 0:
 			missing++
 			if len(examples) < 3 {
-				examples = append(examples, fmt.Sprintf("%d by %s (table: %d by %q)", a, nick, seen[a], by[a]))
+				examples = append(examples, fmt.Sprintf("%d by %s", ans.amount, ans.nick))
 			}
-		case seen[a] > 1:
+		case k > 1:
 			dup++
+		}
+	}
+	for who, k := range want {
+		if k > byWho[who] && !exact {
+			missing += k - byWho[who]
+			if len(examples) < 3 {
+				examples = append(examples, fmt.Sprintf("%s: %d answers, %d rows", who, k, byWho[who]))
+			}
+		}
+	}
+	for who, k := range byWho {
+		if k > want[who] {
+			dup += k - want[who] // rows nobody was told were accepted
 		}
 	}
 	var price int64
@@ -720,6 +772,6 @@ func checkDB(dbURL string, id int64, accepted map[int64]string) string {
 	if !ok {
 		verdict = "FAILED"
 	}
-	return fmt.Sprintf("%s (%d rows, %d invalid, %d accepted answers: %d missing %v, %d duplicated; row count %d price %d)",
+	return fmt.Sprintf("%s (%d rows, %d invalid, %d accepted answers: %d missing %v, %d duplicated or unanswered; row count %d price %d)",
 		verdict, n, invalid, len(accepted), missing, examples, dup, count, price)
 }
