@@ -22,6 +22,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -59,6 +60,7 @@ type options struct {
 	bidders   int
 	accounts  int
 	watchers  int
+	streams   int
 	pid       int
 	pgpid     int
 	dbURL     string
@@ -77,6 +79,7 @@ func main() {
 	flag.IntVar(&o.bidders, "bidders", 32, "concurrent bidders on the hot item")
 	flag.IntVar(&o.accounts, "accounts", 1, "accounts each bidder rotates through (the server allows 60 bids a minute per user)")
 	flag.IntVar(&o.watchers, "watchers", 100, "WebSocket watchers of the hot item")
+	flag.IntVar(&o.streams, "sse", 100, "SSE watchers of the hot item (its countdown)")
 	flag.IntVar(&o.pid, "pid", 0, "the server's process id, for its CPU and memory")
 	flag.IntVar(&o.pgpid, "pgpid", 0, "the PostgreSQL postmaster's process id (it and its children are counted)")
 	flag.StringVar(&o.dbURL, "db", "", "the server's database, to check the hot auction afterwards")
@@ -430,6 +433,7 @@ type result struct {
 	frames           int64
 	watchLat         []time.Duration
 	dropped          int64
+	streams          *streams
 	check            string
 }
 
@@ -459,6 +463,10 @@ func (r *result) print() {
 	}
 	if r.toolCPU > 0 {
 		fmt.Printf("  tool cpu %.0f%%  %.0fus/req", 100*r.toolCPU.Seconds()/secs, float64(r.toolCPU.Microseconds())/float64(max(r.n, 1)))
+	}
+	if st := r.streams; st != nil {
+		fmt.Printf("  sse %d streams: events %d  tick gap p99 %.0fms max %.0fms  dropped %d",
+			st.n, st.events, ms(pct(st.gaps, .99)), ms(pct(st.gaps, 1)), st.dropped)
 	}
 	if r.check != "" {
 		fmt.Printf("  db: %s", r.check)
@@ -540,7 +548,7 @@ func pages(o options, name string, cs []*client, path string) (*result, error) {
 }
 
 // hot runs o.bidders bidders bidding the minimum on auction id while
-// o.watchers sockets watch it.
+// o.watchers sockets and o.streams event streams watch it.
 func hot(o options, run string, id int64) (*result, error) {
 	accounts := max(o.accounts, 1)
 	bidders := make([][]*client, o.bidders)
@@ -602,13 +610,18 @@ func hot(o options, run string, id int64) (*result, error) {
 			}
 		}()
 	}
+	sse, err := watchStreams(ctx, o.base, id, o.streams)
+	if err != nil {
+		return nil, err
+	}
 	var acc, raised, ref, lim atomic.Int64
 	turn := make([]int, o.bidders)
 	limits := make([]int64, o.bidders) // the minimum each bidder saw last
-	name := fmt.Sprintf("hot item, %d bidders, %d watchers", o.bidders, o.watchers)
+	kind := ""
 	if o.spread > 0 {
-		name = fmt.Sprintf("hot item, %d bidders (maximums), %d watchers", o.bidders, o.watchers)
+		kind = " (maximums)"
 	}
+	name := fmt.Sprintf("hot item, %d bidders%s, %d+%d watchers", o.bidders, kind, o.watchers, o.streams)
 	r := measure(o, name, o.bidders, func(i int) int {
 		c := bidders[i][turn[i]%accounts]
 		turn[i]++
@@ -639,12 +652,80 @@ func hot(o options, run string, id int64) (*result, error) {
 	time.Sleep(500 * time.Millisecond) // the last rows reach the watchers
 	cancel()
 	wwg.Wait()
+	r.streams = sse.wait()
 	r.accepted, r.raised, r.refuse, r.limited = int(acc.Load()), int(raised.Load()), int(ref.Load()), int(lim.Load())
 	r.frames, r.dropped, r.watchLat = frames.Load(), dropped.Load(), watchLat
 	if o.dbURL != "" {
 		r.check = checkDB(o.dbURL, id, accepted, o.spread == 0)
 	}
 	return r, nil
+}
+
+// streams are SSE watchers of one auction, as its room page opens: what
+// they got, and the gaps between a stream's events. The countdown ticks
+// each second, so a gap much over a second is a late tick.
+type streams struct {
+	n, events, dropped int64
+	gaps               []time.Duration
+	mu                 sync.Mutex
+	wg                 sync.WaitGroup
+}
+
+// watchStreams opens n event streams on auction id, each from its own
+// address (the site caps streams per address), until ctx ends.
+func watchStreams(ctx context.Context, base string, id int64, n int) (*streams, error) {
+	st := &streams{n: int64(n)}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
+	for i := range n {
+		req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/events?auctions=%d", base, id), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("X-Real-IP", fmt.Sprintf("127.8.%d.%d", i/256, i%256))
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("event stream %d: %w", i, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return nil, fmt.Errorf("event stream %d: %s", i, resp.Status)
+		}
+		st.wg.Add(1)
+		go func() {
+			defer st.wg.Done()
+			defer resp.Body.Close()
+			var gaps []time.Duration
+			var events int64
+			var last time.Time
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				if !bytes.HasPrefix(sc.Bytes(), []byte("event:")) {
+					continue
+				}
+				now := time.Now()
+				if events++; !last.IsZero() {
+					gaps = append(gaps, now.Sub(last))
+				}
+				last = now
+			}
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if ctx.Err() == nil {
+				st.dropped++
+			}
+			st.events += events
+			st.gaps = append(st.gaps, gaps...)
+		}()
+	}
+	return st, nil
+}
+
+// wait waits for the streams to end (their context ends them) and returns
+// st.
+func (st *streams) wait() *streams {
+	st.wg.Wait()
+	return st
 }
 
 // rowAmounts yields the amount of each bid row in a live frame.

@@ -11,8 +11,9 @@ import (
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// The tool drives a real instance through both kinds of bidding war and
-// finds every accepted bid in the table; told of a bid the table lacks, or
+// The tool drives a real instance through both kinds of bidding war, with
+// watchers on its socket and its event stream, and finds every accepted
+// bid in the table; told of a bid the table lacks, or
 // of one at another amount, its check fails.
 func TestHotItemWarsAreCheckedAgainstTheTable(t *testing.T) {
 	url := dbtest.URL(t)
@@ -21,7 +22,7 @@ func TestHotItemWarsAreCheckedAgainstTheTable(t *testing.T) {
 		"RATE_BID": "100000", "RATE_LOGIN": "100000",
 	})
 	o := options{base: inst.URL, duration: time.Second, conns: 2, bidders: 4, accounts: 1,
-		watchers: 2, dbURL: url, scenarios: "hot"}
+		watchers: 2, streams: 2, dbURL: url, scenarios: "hot"}
 	for _, spread := range []int{0, 5} {
 		o.spread = spread
 		rs, err := run(o)
@@ -34,6 +35,9 @@ func TestHotItemWarsAreCheckedAgainstTheTable(t *testing.T) {
 			}
 			if r.frames == 0 {
 				t.Errorf("spread %d: the watchers saw no row", spread)
+			}
+			if st := r.streams; st == nil || st.events < st.n || st.dropped != 0 {
+				t.Errorf("spread %d: event streams %+v, want a countdown tick on each and none dropped", spread, st)
 			}
 		}
 	}
