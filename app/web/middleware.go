@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/valyala/fasthttp"
 
 	"gavel/app/i18n"
@@ -44,9 +45,42 @@ func (s *Server) logPanic(c *fiber.Ctx, e any) {
 	s.Log.Error("panic", "request_id", requestID(c), "panic", fmt.Sprint(e), "stack", string(debug.Stack()))
 }
 
-// requestID returns the id the requestid middleware gave this request.
+// requestIDs gives each request an id, in the X-Request-ID header of its
+// answer, its log line and its error page: the one a proxy in front sent,
+// when it is plausible (at most 128 visible ASCII characters), else a new
+// one. The header's value is copied: fasthttp reuses a request's bytes for
+// the next one on its connection, and a WebSocket keeps its request's
+// locals for as long as it stays open. (Fiber's requestid middleware keeps
+// the header's own bytes.)
+func requestIDs(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if plausibleRequestID(id) {
+		id = strings.Clone(id)
+	} else {
+		id = utils.UUID()
+	}
+	c.Set(fiber.HeaderXRequestID, id)
+	c.Locals(requestIDKey, id)
+	return c.Next()
+}
+
+const requestIDKey = "requestid"
+
+func plausibleRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := range len(id) {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// requestID returns the id requestIDs gave this request.
 func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals("requestid").(string)
+	id, _ := c.Locals(requestIDKey).(string)
 	return id
 }
 

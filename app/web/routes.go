@@ -2,7 +2,6 @@ package web
 
 import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"gavel/app/auth"
 )
@@ -11,7 +10,7 @@ import (
 func (s *Server) routes() {
 	app := s.app
 	app.Use(s.observe)
-	app.Use(requestid.New())
+	app.Use(requestIDs)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	app.Use(s.accessLog)
 	app.Use(securityHeaders(s.Config.Secure()))
