@@ -3,12 +3,13 @@
 // room with 200 bids, and N bidders bidding the minimum on one hot item
 // (or, with -spread, each submitting a maximum up to that many increments
 // above the minimum, as proxy bidders do) while watchers hold its
-// WebSocket. Every client signs in through the dev
+// WebSocket and its event stream. Every client signs in through the dev
 // login and posts with the CSRF token its pages carry, as a browser does.
 //
 // It reports requests per second, p50 and p99 latency, accepted and refused
 // bids, the server's CPU and resident memory (with -pid; -pgpid adds the
-// PostgreSQL server and its backends), and, with -db, checks the hot
+// PostgreSQL server and its backends), the longest waits between the
+// streams' countdown ticks, and, with -db, checks the hot
 // auction in the database afterwards: bid amounts rise (only an automatic
 // row may equal the one before), every bid answered "accepted" is there
 // exactly once (each bidder has one row of their own per such answer; a
