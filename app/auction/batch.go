@@ -113,7 +113,9 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 	}
 	open = true
 	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	began := time.Now()
 	l, now, answered, err := lockLot(lctx, pc, auctionID, ids, buying, keyBidders, keys)
+	b.metrics.BidRoundTrip("lock", time.Since(began))
 	cancel()
 	if errors.Is(err, pgx.ErrNoRows) {
 		for i := range res {
@@ -168,7 +170,9 @@ func (b *Bidder) runBatchOn(ctx context.Context, pc *pgx.Conn, auctionID int64, 
 	if b.beforeWrite != nil {
 		b.beforeWrite()
 	}
+	began = time.Now()
 	rowIDs, err := b.writeAndCommit(ctx, pc, l, now, rows, maxes, fresh)
+	b.metrics.BidRoundTrip("write", time.Since(began))
 	var uc *errUnconfirmed
 	if errors.As(err, &uc) {
 		open = false

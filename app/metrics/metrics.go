@@ -26,6 +26,10 @@ type Engine interface {
 	// BidBatch is one committed (or failed) batch transaction: how many
 	// bids it judged and how long it took.
 	BidBatch(size int, took time.Duration)
+	// BidRoundTrip is one of a batch's two round trips to PostgreSQL, by
+	// step: "lock" (BEGIN and the statement that locks and reads) or
+	// "write" (the statement that writes everything, and COMMIT).
+	BidRoundTrip(step string, took time.Duration)
 	// BidRefused is one refused bid, by reason (e.g. "too_low").
 	BidRefused(reason string)
 	// Settled is one settlement, lag after the auction's end.
@@ -37,9 +41,10 @@ var Discard Engine = discard{}
 
 type discard struct{}
 
-func (discard) BidBatch(int, time.Duration) {}
-func (discard) BidRefused(string)           {}
-func (discard) Settled(time.Duration)       {}
+func (discard) BidBatch(int, time.Duration)        {}
+func (discard) BidRoundTrip(string, time.Duration) {}
+func (discard) BidRefused(string)                  {}
+func (discard) Settled(time.Duration)              {}
 
 // RefusalReasons are the refusal labels that exist (at zero) from the
 // start, so dashboards see them before the first refusal.
@@ -55,6 +60,7 @@ type Metrics struct {
 	dropped      *prometheus.CounterVec
 	batchSize    prometheus.Histogram
 	batchLatency prometheus.Histogram
+	roundTrips   *prometheus.HistogramVec
 	refusals     *prometheus.CounterVec
 	settleLag    prometheus.Histogram
 }
@@ -78,6 +84,10 @@ func New(db *sql.DB) *Metrics {
 		Name: "gavel_bid_batch_duration_seconds", Help: "Time of one bid batch transaction.",
 		Buckets: prometheus.ExponentialBuckets(.0005, 2, 14),
 	})
+	m.roundTrips = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gavel_bid_batch_round_trip_seconds", Help: "One round trip of a bid batch to PostgreSQL, by step (lock, write: the write and COMMIT).",
+		Buckets: prometheus.ExponentialBuckets(.0001, 2, 16),
+	}, []string{"step"})
 	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gavel_bid_refusals_total", Help: "Refused bids by reason.",
 	}, []string{"reason"})
@@ -91,7 +101,10 @@ func New(db *sql.DB) *Metrics {
 	for _, k := range []string{"sse", "ws"} {
 		m.dropped.WithLabelValues(k)
 	}
-	m.reg.MustRegister(m.requests, m.dropped, m.batchSize, m.batchLatency, m.refusals, m.settleLag,
+	for _, st := range []string{"lock", "write"} {
+		m.roundTrips.WithLabelValues(st)
+	}
+	m.reg.MustRegister(m.requests, m.dropped, m.batchSize, m.batchLatency, m.roundTrips, m.refusals, m.settleLag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
 		m.reg.MustRegister(collectors.NewDBStatsCollector(db, "gavel"))
@@ -134,6 +147,14 @@ func (m *Metrics) BidBatch(size int, took time.Duration) {
 	}
 	m.batchSize.Observe(float64(size))
 	m.batchLatency.Observe(took.Seconds())
+}
+
+// BidRoundTrip implements Engine.
+func (m *Metrics) BidRoundTrip(step string, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.roundTrips.WithLabelValues(step).Observe(took.Seconds())
 }
 
 // BidRefused implements Engine.

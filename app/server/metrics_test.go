@@ -100,6 +100,8 @@ func TestMetricsEndpointShowsEachFamilyAndPprofAnswers(t *testing.T) {
 		`gavel_live_dropped_total{kind="ws"} 0`,
 		`gavel_bid_batch_size_count 1`,
 		`gavel_bid_batch_duration_seconds_count 1`,
+		`gavel_bid_batch_round_trip_seconds_count{step="lock"} 1`,
+		`gavel_bid_batch_round_trip_seconds_count{step="write"} 1`,
 		`gavel_bid_refusals_total{reason="too_low"} 1`,
 		`gavel_bid_refusals_total{reason="insufficient_funds"} 0`,
 		`gavel_settlement_lag_seconds_count 1`,
